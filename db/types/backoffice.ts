@@ -1,0 +1,20 @@
+import type { ColumnType, Generated } from "kysely";
+import type { InboxOrderTable, InboxTable, OutboxSequenceTable, OutboxTable } from "./messaging.js";
+
+export interface MunicipalityTable {
+  lg_code: string;
+  prefecture: string;
+  name: string;
+  towns: ColumnType<{ name: string; chomeMax: number }[], string, string>;
+  hosted: boolean;
+  created_at: Generated<Date>;
+}
+
+/** The closed zone's database, as the back office's role sees it: register, audit, messaging. */
+export interface BackofficeDatabase {
+  "register.municipality": MunicipalityTable;
+  "messaging.outbox": OutboxTable;
+  "messaging.outbox_sequence": OutboxSequenceTable;
+  "messaging.inbox": InboxTable;
+  "messaging.inbox_order": InboxOrderTable;
+}

@@ -1,0 +1,152 @@
+import {
+  createPostgresBackend,
+  type JobsOptions,
+  type Processor,
+  Queue,
+  Worker,
+  type WorkerOptions,
+  withBackend,
+} from "bullmq";
+import { Redis } from "ioredis";
+
+/**
+ * Where BullMQ keeps its jobs. Production: Redis (AOF, noeviction). Embedded default and
+ * machines without Redis: BullMQ 6's PostgreSQL backend, in its own schema, as the queue
+ * role. See docs/decisions/002-queue-backend.md.
+ */
+export type QueueBackendConfig =
+  | { kind: "redis"; url: string; prefix?: string }
+  | { kind: "postgres"; url: string; schema?: string };
+
+/** Every job is retried until it succeeds or an admin gives up on it (dead letter = failed). */
+export const defaultJobOptions: JobsOptions = {
+  attempts: 30,
+  backoff: { type: "capped" },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: false,
+};
+
+/** Exponential backoff from 200 ms, capped at 30 s, with jitter so retries do not march in step. */
+export function cappedBackoff(attemptsMade: number): number {
+  const base = Math.min(200 * 2 ** Math.max(0, attemptsMade - 1), 30_000);
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+export interface QueueBackend {
+  readonly kind: QueueBackendConfig["kind"];
+  queue(name: string): Queue;
+  worker(name: string, processor: Processor, opts?: WorkerTuning): Worker;
+  /** Throws when the queue store is unreachable (for /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a caller may tune on a worker; the connection always comes from the backend. */
+export type WorkerTuning = Partial<Omit<WorkerOptions, "connection" | "prefix">>;
+
+export class RedisPolicyError extends Error {}
+
+export async function createQueueBackend(config: QueueBackendConfig): Promise<QueueBackend> {
+  return config.kind === "redis" ? createRedisBackend(config) : createPostgresQueueBackend(config);
+}
+
+async function createRedisBackend(config: { url: string; prefix?: string }): Promise<QueueBackend> {
+  // Queues (producers) fail fast; workers wait for Redis forever (BullMQ's requirement).
+  const producer = new Redis(config.url, { maxRetriesPerRequest: 3, lazyConnect: true, enableOfflineQueue: true });
+  producer.on("error", () => {});
+  try {
+    await producer.connect();
+  } catch (err) {
+    producer.disconnect();
+    throw new Error(`REDIS_URL: cannot connect (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const info = await producer.info("memory");
+  const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
+  if (policy && policy !== "noeviction") {
+    producer.disconnect();
+    throw new RedisPolicyError(
+      `REDIS_URL: Redis maxmemory-policy is "${policy}"; BullMQ needs "noeviction" or jobs can silently disappear (set maxmemory-policy noeviction)`,
+    );
+  }
+  const prefix = config.prefix ?? "juki";
+  const queues = new Map<string, Queue>();
+  const workers: Worker[] = [];
+  return {
+    kind: "redis",
+    queue(name) {
+      let q = queues.get(name);
+      if (!q) {
+        q = new Queue(name, { connection: producer, prefix, defaultJobOptions });
+        q.on("error", () => {});
+        queues.set(name, q);
+      }
+      return q;
+    },
+    worker(name, processor, opts) {
+      const connection = new Redis(config.url, { maxRetriesPerRequest: null });
+      connection.on("error", () => {});
+      const w = new Worker(name, processor, {
+        connection,
+        prefix,
+        settings: { backoffStrategy: cappedBackoff },
+        ...opts,
+      });
+      workers.push(w);
+      w.on("closed", () => connection.disconnect());
+      return w;
+    },
+    async ping() {
+      await producer.ping();
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      producer.disconnect();
+    },
+  };
+}
+
+async function createPostgresQueueBackend(config: { url: string; schema?: string }): Promise<QueueBackend> {
+  const { Queue: PgQueue, Worker: PgWorker } = withBackend(createPostgresBackend);
+  const connection = { connectionString: config.url, schema: config.schema ?? "bullmq", max: 5 };
+  const queues = new Map<string, InstanceType<typeof PgQueue>>();
+  const workers: InstanceType<typeof PgWorker>[] = [];
+  const pingQueue = () => {
+    const name = "__ping";
+    let q = queues.get(name);
+    if (!q) {
+      q = new PgQueue(name, { connection });
+      q.on("error", () => {});
+      queues.set(name, q);
+    }
+    return q;
+  };
+  return {
+    kind: "postgres",
+    queue(name) {
+      let q = queues.get(name);
+      if (!q) {
+        q = new PgQueue(name, { connection, defaultJobOptions });
+        q.on("error", () => {});
+        queues.set(name, q);
+      }
+      return q as unknown as Queue;
+    },
+    worker(name, processor, opts) {
+      const w = new PgWorker(name, processor, {
+        connection,
+        settings: { backoffStrategy: cappedBackoff },
+        ...opts,
+      });
+      workers.push(w);
+      return w as unknown as Worker;
+    },
+    async ping() {
+      await pingQueue().getJobCounts("waiting");
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}

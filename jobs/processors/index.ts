@@ -1,0 +1,8 @@
+import type { ProcessorDefinition } from "../processor.js";
+
+/**
+ * Every processor the worker entry point registers. The queues' contracts live in
+ * ../queues.ts; each processor here handles one of them and calls domain commands.
+ * (Intake, status, cancellation and the 住基ネット messages arrive with their issues.)
+ */
+export const processors: ProcessorDefinition[] = [];

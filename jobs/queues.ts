@@ -1,0 +1,87 @@
+import { z } from "zod";
+
+/**
+ * Every queue and its payload, declared once and shared by producers (through the outbox)
+ * and processors. Payloads carry ids and codes, never personal data in clear: what the
+ * portal hands to the closed zone travels sealed (encrypted for the back office).
+ */
+
+const lgCode = z.string().regex(/^\d{6}$/, "6桁の地方公共団体コード");
+
+/** What every job carries: the outbox id (also the BullMQ jobId) and per-key ordering. */
+export const envelopeSchema = z.object({
+  messageId: z.string().uuid(),
+  /** The municipality the message concerns (its receiver's tenant in the closed zone). */
+  lgCode,
+  /** Messages with the same key are applied in `sequence` order (1, 2, 3 …). */
+  orderingKey: z.string().min(1).optional(),
+  sequence: z.number().int().positive().optional(),
+  data: z.unknown(),
+});
+export type Envelope<T = unknown> = Omit<z.infer<typeof envelopeSchema>, "data"> & { data: T };
+
+export interface QueueDefinition<Name extends string, Schema extends z.ZodTypeAny> {
+  name: Name;
+  schema: Schema;
+  /** Which zone's database the processor of this queue writes to (where its inbox is). */
+  consumerZone: "portal" | "backoffice";
+}
+
+function defineQueue<Name extends string, Schema extends z.ZodTypeAny>(
+  name: Name,
+  consumerZone: "portal" | "backoffice",
+  schema: Schema,
+): QueueDefinition<Name, Schema> {
+  return { name, schema, consumerZone };
+}
+
+export const applicationStatuses = [
+  "received", // 受付済み
+  "moveOutAccepted", // 転出受理
+  "returned", // 差戻し
+  "awaitingVisit", // 来庁待ち
+  "completed", // 完了
+  "cancelled", // 取消済み
+  "expired", // 期限切れ
+] as const;
+export type ApplicationStatus = (typeof applicationStatuses)[number];
+
+export const queues = {
+  /** Portal → closed zone: an online 転出届 + 転入予約 or 転居予約 to process. */
+  intake: defineQueue(
+    "intake",
+    "backoffice",
+    z.object({
+      applicationId: z.string().uuid(),
+      kind: z.enum(["moveOut", "relocation"]),
+      /** The signed application, encrypted for the back office (base64url). */
+      sealed: z.string().min(1),
+    }),
+  ),
+  /** Portal → closed zone: the resident cancelled an application online. */
+  cancellation: defineQueue(
+    "cancellation",
+    "backoffice",
+    z.object({ applicationId: z.string().uuid() }),
+  ),
+  /** Closed zone → portal: the application's status changed. */
+  applicationStatus: defineQueue(
+    "application-status",
+    "portal",
+    z.object({
+      applicationId: z.string().uuid(),
+      status: z.enum(applicationStatuses),
+      /** A code the portal turns into a sentence the resident understands (差戻し理由). */
+      reasonCode: z.string().optional(),
+    }),
+  ),
+} as const;
+
+export type Queues = typeof queues;
+export type QueueKey = keyof Queues;
+export type QueueName = Queues[QueueKey]["name"];
+export type QueueData<K extends QueueKey> = z.infer<Queues[K]["schema"]>;
+
+export function queueByName(name: string): Queues[QueueKey] | undefined {
+  return Object.values(queues).find((q) => q.name === name);
+}
