@@ -41,7 +41,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     authMethod: "scram-sha-256",
     persistent: true,
     createPostgresUser: isRoot,
-    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    // The package passes --lc-messages=en_US.UTF-8, which many machines lack; the later flag wins.
+    initdbFlags: ["--encoding=UTF8", "--locale=C", "--lc-messages=C"],
     // Listen on loopback only, and keep the socket out of /tmp so it never collides with
     // another PostgreSQL on the machine.
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`],

@@ -5,7 +5,6 @@ import { createPool, withCredentials } from "./connect.js";
 import { migrations } from "./migrations/index.js";
 import { ensureRoles, grantConnect, ROLES, type RolePasswords } from "./roles.js";
 
-
 export interface MigrateResult {
   applied: string[];
 }
@@ -17,7 +16,9 @@ export interface MigrateResult {
 export async function migrateToLatest(adminUrl: string, passwords: RolePasswords): Promise<MigrateResult> {
   await ensureRoles(adminUrl, passwords);
   await grantConnect(adminUrl);
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: createPool(adminUrl, { max: 2 }) }) });
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: createPool(adminUrl, { max: 2 }) }),
+  });
   try {
     const migrator = new Migrator({
       db,

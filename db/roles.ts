@@ -32,7 +32,8 @@ export async function ensureRoles(adminUrl: string, passwords: RolePasswords): P
         try {
           await client.query(`create role ${role} login password ${password}`);
         } catch (err) {
-          if ((err as { code?: string }).code !== "42710" && (err as { code?: string }).code !== "23505") throw err;
+          if ((err as { code?: string }).code !== "42710" && (err as { code?: string }).code !== "23505")
+            throw err;
         }
       }
       await client.query(`alter role ${role} with login password ${password}`);

@@ -52,7 +52,11 @@ export async function createQueueBackend(config: QueueBackendConfig): Promise<Qu
 
 async function createRedisBackend(config: { url: string; prefix?: string }): Promise<QueueBackend> {
   // Queues (producers) fail fast; workers wait for Redis forever (BullMQ's requirement).
-  const producer = new Redis(config.url, { maxRetriesPerRequest: 3, lazyConnect: true, enableOfflineQueue: true });
+  const producer = new Redis(config.url, {
+    maxRetriesPerRequest: 3,
+    lazyConnect: true,
+    enableOfflineQueue: true,
+  });
   producer.on("error", () => {});
   try {
     await producer.connect();

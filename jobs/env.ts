@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { dataDir, port, postgresUrl, queueEnv, requireOneQueue, requireOneQueueMessage } from "../lib/config.js";
+import {
+  dataDir,
+  port,
+  postgresUrl,
+  queueEnv,
+  requireOneQueue,
+  requireOneQueueMessage,
+} from "../lib/config.js";
 import { parseEnv } from "../lib/env.js";
 
 const zones = z
@@ -29,4 +36,5 @@ export const workerEnvSchema = z
   });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
-export const loadWorkerEnv = (source = process.env) => parseEnv(workerEnvSchema, source);
+export const loadWorkerEnv = (source: Record<string, string | undefined> = process.env) =>
+  parseEnv(workerEnvSchema, source);

@@ -49,7 +49,9 @@ export async function consumeOnce<DB, T>(
       await sql`
         insert into ${sql.id(schema, "inbox_order")} (consumer, ordering_key, last_sequence)
         values (${consumer}, ${envelope.orderingKey}, ${envelope.sequence})
-        on conflict (consumer, ordering_key) do update set last_sequence = excluded.last_sequence`.execute(trx);
+        on conflict (consumer, ordering_key) do update set last_sequence = excluded.last_sequence`.execute(
+        trx,
+      );
     }
     const result = await effect(trx);
     return { applied: true, result } as const;

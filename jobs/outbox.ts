@@ -153,7 +153,10 @@ export function startRelay(opts: RelayOptions): Relay {
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 50 === 0) {
-          opts.logger.warn({ schema: opts.schema, err: errorText(err), failures }, "outbox relay cannot publish; retrying");
+          opts.logger.warn(
+            { schema: opts.schema, err: errorText(err), failures },
+            "outbox relay cannot publish; retrying",
+          );
         }
       }
       if (published === 0 && failures === 0) {

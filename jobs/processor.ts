@@ -7,7 +7,9 @@ import type { QueueBackend } from "./backend.js";
 import { consumeOnce, OutOfOrderError } from "./inbox.js";
 import { type Envelope, envelopeSchema, type QueueData, type QueueKey, queues } from "./queues.js";
 
-export type ZoneDatabase<Z extends "portal" | "backoffice"> = Z extends "portal" ? PortalDatabase : BackofficeDatabase;
+export type ZoneDatabase<Z extends "portal" | "backoffice"> = Z extends "portal"
+  ? PortalDatabase
+  : BackofficeDatabase;
 
 export interface ProcessorContext<K extends QueueKey> {
   trx: Transaction<ZoneDatabase<(typeof queues)[K]["consumerZone"]>>;
@@ -28,7 +30,9 @@ export interface ProcessorDefinition<K extends QueueKey = QueueKey> {
   handle(ctx: ProcessorContext<K>): Promise<void>;
 }
 
-export function defineProcessor<K extends QueueKey>(definition: ProcessorDefinition<K>): ProcessorDefinition<K> {
+export function defineProcessor<K extends QueueKey>(
+  definition: ProcessorDefinition<K>,
+): ProcessorDefinition<K> {
   return definition;
 }
 

@@ -59,11 +59,7 @@ export const queues = {
     }),
   ),
   /** Portal → closed zone: the resident cancelled an application online. */
-  cancellation: defineQueue(
-    "cancellation",
-    "backoffice",
-    z.object({ applicationId: z.string().uuid() }),
-  ),
+  cancellation: defineQueue("cancellation", "backoffice", z.object({ applicationId: z.string().uuid() })),
   /** Closed zone → portal: the application's status changed. */
   applicationStatus: defineQueue(
     "application-status",

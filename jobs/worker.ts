@@ -35,20 +35,30 @@ export async function startWorkers(
   const relays: Relay[] = [];
   if (env.WORKER_ZONES.includes("portal")) {
     dbs.portal = createDb<PortalDatabase>(env.PORTAL_DATABASE_URL!, { applicationName: "juki-jobs-portal" });
-    relays.push(startRelay({ db: dbs.portal, schema: "portal", backend, logger: logger.child({ relay: "portal" }) }));
+    relays.push(
+      startRelay({ db: dbs.portal, schema: "portal", backend, logger: logger.child({ relay: "portal" }) }),
+    );
   }
   if (env.WORKER_ZONES.includes("backoffice")) {
     dbs.backoffice = createDb<BackofficeDatabase>(env.BACKOFFICE_DATABASE_URL!, {
       applicationName: "juki-jobs-backoffice",
     });
     relays.push(
-      startRelay({ db: dbs.backoffice, schema: "messaging", backend, logger: logger.child({ relay: "messaging" }) }),
+      startRelay({
+        db: dbs.backoffice,
+        schema: "messaging",
+        backend,
+        logger: logger.child({ relay: "messaging" }),
+      }),
     );
   }
   const workers = processors
     .filter((p) => env.WORKER_ZONES.includes(queues[p.queue].consumerZone))
     .map((p) => runProcessor(p, { backend, dbs, logger }));
-  logger.info({ zones: env.WORKER_ZONES, processors: workers.length, queue: backend.kind }, "workers started");
+  logger.info(
+    { zones: env.WORKER_ZONES, processors: workers.length, queue: backend.kind },
+    "workers started",
+  );
 
   const checks: Record<string, () => Promise<unknown>> = { queue: () => backend.ping() };
   if (dbs.portal) checks.portalDatabase = () => sql`select 1`.execute(dbs.portal!);

@@ -25,7 +25,10 @@ export const dataDir = z
 export const queueEnv = {
   REDIS_URL: redisUrl.optional(),
   QUEUE_DATABASE_URL: postgresUrl.optional(),
-  QUEUE_PREFIX: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .optional(),
 };
 
 export function queueConfigFrom(env: {
@@ -33,13 +36,16 @@ export function queueConfigFrom(env: {
   QUEUE_DATABASE_URL?: string | undefined;
   QUEUE_PREFIX?: string | undefined;
 }): QueueBackendConfig {
-  if (env.REDIS_URL) return { kind: "redis", url: env.REDIS_URL, ...(env.QUEUE_PREFIX ? { prefix: env.QUEUE_PREFIX } : {}) };
+  if (env.REDIS_URL)
+    return { kind: "redis", url: env.REDIS_URL, ...(env.QUEUE_PREFIX ? { prefix: env.QUEUE_PREFIX } : {}) };
   if (env.QUEUE_DATABASE_URL) return { kind: "postgres", url: env.QUEUE_DATABASE_URL };
   throw new Error("unreachable: checked by the env schema");
 }
 
-export const requireOneQueue = (env: { REDIS_URL?: string | undefined; QUEUE_DATABASE_URL?: string | undefined }) =>
-  Boolean(env.REDIS_URL || env.QUEUE_DATABASE_URL);
+export const requireOneQueue = (env: {
+  REDIS_URL?: string | undefined;
+  QUEUE_DATABASE_URL?: string | undefined;
+}) => Boolean(env.REDIS_URL || env.QUEUE_DATABASE_URL);
 export const requireOneQueueMessage = {
   message: "set REDIS_URL (Redis) or QUEUE_DATABASE_URL (PostgreSQL queue backend)",
   path: ["REDIS_URL"],

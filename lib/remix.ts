@@ -38,7 +38,10 @@ export async function mountRemix(app: express.Express, opts: MountRemixOptions):
     : mountProduction(app, opts.appRoot, getLoadContext);
 }
 
-type LoadContextFn = (req: express.Request, res: express.Response) => Record<string, unknown> & { cspNonce: string };
+type LoadContextFn = (
+  req: express.Request,
+  res: express.Response,
+) => Record<string, unknown> & { cspNonce: string };
 
 async function mountProduction(
   app: express.Express,
@@ -120,7 +123,6 @@ function createDevServerOneAtATime(appRoot: string, slot: DevServerHooksSlot): P
     const { createServer } = await import("vite");
     return createServer({
       configFile: path.join(appRoot, "vite.config.ts"),
-      root: appRoot,
       // Nothing but the caller's Express server may listen: no HMR websocket (Vite would
       // otherwise open port 24678 for each app). Reload the page to see changes.
       server: { middlewareMode: true, hmr: false, ws: false },

@@ -45,7 +45,12 @@ export const worldSchema = z.object({
       id: z.string(),
       residentCode: z.string().regex(/^\d{11}$/),
       myNumber: z.string().regex(/^\d{12}$/),
-      name: z.object({ family: z.string(), given: z.string(), familyKana: z.string(), givenKana: z.string() }),
+      name: z.object({
+        family: z.string(),
+        given: z.string(),
+        familyKana: z.string(),
+        givenKana: z.string(),
+      }),
       birthDate: isoDate,
       sex: z.enum(["male", "female"]),
       lgCode,
