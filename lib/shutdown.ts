@@ -28,4 +28,22 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>, graceMs = 
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
+  exitWhenOrphaned(() => handler("SIGTERM"));
+}
+
+/**
+ * Under `npm start` every part is a child of the supervisor. If the supervisor dies without
+ * a chance to stop its children (SIGKILL), each child notices its parent is gone and stops
+ * itself, so no process is left behind.
+ */
+export function exitWhenOrphaned(stop: () => void, intervalMs = 1_000): void {
+  if (!process.env.JUKI_SUPERVISED) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      stop();
+    }
+  }, intervalMs);
+  timer.unref();
 }
