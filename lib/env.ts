@@ -19,7 +19,15 @@ export function parseEnv<S extends z.ZodTypeAny>(
 ): z.infer<S> {
   const result = schema.safeParse(source);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  // One line per variable: its first problem is the one to fix.
+  const seen = new Set<string>();
+  const firstPerVariable = result.error.issues.filter((issue) => {
+    const key = issue.path.join(".");
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const lines = firstPerVariable.map((issue) => {
     const variable = issue.path.join(".") || "(environment)";
     const given = issue.path.length === 1 ? source[String(issue.path[0])] : undefined;
     return given === undefined
