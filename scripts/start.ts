@@ -78,6 +78,13 @@ async function main(): Promise<void> {
   }, 500).unref();
 
   try {
+    // 0. Redis, when configured: fail at once with the exact reason (unreachable, or not
+    // noeviction) before anything is written anywhere.
+    if (env.REDIS_URL) {
+      const probe = await createQueueBackend({ kind: "redis", url: env.REDIS_URL });
+      await probe.close();
+    }
+
     // 1. PostgreSQL
     const passwords: RolePasswords = {
       portal: devSecret(env.DATA_DIR, "db-role-portal"),
@@ -121,9 +128,6 @@ async function main(): Promise<void> {
     };
     const queueEnv: Record<string, string> = {};
     if (env.REDIS_URL) {
-      // Fails here, once, with the exact reason (unreachable, or not noeviction).
-      const probe = await createQueueBackend({ kind: "redis", url: env.REDIS_URL });
-      await probe.close();
       queueEnv.REDIS_URL = env.REDIS_URL;
       say(`queue: Redis at ${new URL(env.REDIS_URL).host}`);
     } else {

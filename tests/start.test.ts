@@ -103,6 +103,7 @@ describe("configuration errors", () => {
     try {
       const r = await run({
         DATA_DIR: dataDir,
+        // Never reached: Redis is checked before anything is written to PostgreSQL.
         DATABASE_URL: inject("adminDatabaseUrl"),
         REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
       });
