@@ -13,7 +13,7 @@ export interface SpawnedRedis {
 }
 
 /** Starts a throwaway redis-server on a free port (no persistence, noeviction as BullMQ needs). */
-export async function spawnRedis(port?: number): Promise<SpawnedRedis> {
+export async function spawnRedis(port?: number, extraArgs: string[] = []): Promise<SpawnedRedis> {
   if (spawnSync("redis-server", ["--version"]).error) throw new Error(REDIS_INSTALL_HINT);
   const p = port ?? (await freePort());
   const child = spawn(
