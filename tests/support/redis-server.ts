@@ -29,6 +29,7 @@ export async function spawnRedis(port?: number, extraArgs: string[] = []): Promi
       "no",
       "--maxmemory-policy",
       "noeviction",
+      ...extraArgs,
     ],
     { stdio: "ignore" },
   );
