@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import * as m20261126T0430 from "./2026-11-26T0430_zones-and-messaging.js";
+import * as m20261126T0501 from "./2026-11-26T0501_audit-and-approval.js";
 
 /**
  * Every migration, by its dated name. A static list (rather than a folder scan) so that
@@ -7,4 +8,5 @@ import * as m20261126T0430 from "./2026-11-26T0430_zones-and-messaging.js";
  */
 export const migrations: Record<string, Migration> = {
   "2026-11-26T0430_zones-and-messaging": m20261126T0430,
+  "2026-11-26T0501_audit-and-approval": m20261126T0501,
 };

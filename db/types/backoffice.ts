@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from "kysely";
+import type { ApprovalTable, AuditLogTable } from "./audit.js";
 import type { InboxOrderTable, InboxTable, OutboxSequenceTable, OutboxTable } from "./messaging.js";
 
 export interface MunicipalityTable {
@@ -13,6 +14,8 @@ export interface MunicipalityTable {
 /** The closed zone's database, as the back office's role sees it: register, audit, messaging. */
 export interface BackofficeDatabase {
   "register.municipality": MunicipalityTable;
+  "register.approval": ApprovalTable;
+  "audit.log": AuditLogTable;
   "messaging.outbox": OutboxTable;
   "messaging.outbox_sequence": OutboxSequenceTable;
   "messaging.inbox": InboxTable;

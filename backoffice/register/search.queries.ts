@@ -1,0 +1,309 @@
+import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
+import type { BackofficeDatabase } from "../../db/types/backoffice.js";
+import { appendAudit } from "./audit.js";
+import { type Actor, authorize, authorizeOrAudit, type StaffRole } from "./authorization.js";
+import { isValidMyNumber, isValidResidentCode } from "./identifiers.js";
+import { type MyNumberKeys, myNumberIndex } from "./my-number.js";
+import { normalizeKana, normalizeName } from "./names.js";
+
+/**
+ * Search of the register by staff: by 住民票コード, by 個人番号 (through its blind index), or by
+ * any combination of the four items (氏名, 生年月日, 性別, 住所).
+ *
+ * Every search is authorized as `viewRecord` for the municipality and audited (who, which
+ * municipality, why, and which records came back — ids, not personal values). Each function takes
+ * the database or a transaction: given the database it runs in a transaction of its own and audits
+ * a refusal in another one (so the refusal's row commits); given a transaction, the search and its
+ * audit row join it and a refusal is thrown for the caller to audit (auditRefusal).
+ *
+ * Name ranking mirrors `nameMatchScore` (names.ts) in SQL, so the bands are the same everywhere:
+ * 1 exact normalized match; 0.6–0.9 prefix; 0.3–0.6 contained; below 0.3 trigram similarity only.
+ */
+
+export class SearchError extends Error {
+  override name = "SearchError";
+}
+
+export type ResidentStatus = "active" | "moveOutScheduled" | "removed";
+
+/** One search hit: what a clerk needs to pick the right person. Never the 個人番号. */
+export interface ResidentHit {
+  id: string;
+  lgCode: string;
+  householdId: string;
+  residentCode: string;
+  familyName: string;
+  givenName: string;
+  familyKana: string;
+  givenKana: string;
+  birthDate: string;
+  sex: "male" | "female";
+  addressLine: string;
+  status: ResidentStatus;
+  removedOn: string | null;
+  /** 0–1; 1 when no name was asked for. */
+  score: number;
+}
+
+interface CommonArgs {
+  lgCode: string;
+  actor: Actor;
+  /** Why the search is made (事務名・利用目的): required, recorded in the audit row. */
+  purpose: string;
+  /** Include 除票 (removed records). Default: current records only. */
+  includeRemoved?: boolean;
+}
+
+export interface FourItemQuery extends CommonArgs {
+  /** Kanji or kana, full or half width, with or without spaces, old or new character forms. */
+  name?: string;
+  birthDate?: string;
+  sex?: "male" | "female";
+  /** Part of the address as written (e.g. 業平四丁目, 押上1丁目 is not folded to 一丁目). */
+  address?: string;
+  /** Page size, 1–100 (default 20). */
+  limit?: number;
+  offset?: number;
+}
+
+export interface SearchPage {
+  total: number;
+  limit: number;
+  offset: number;
+  rows: ResidentHit[];
+}
+
+type Db = Kysely<BackofficeDatabase>;
+type Trx = Transaction<BackofficeDatabase>;
+
+/** Runs `fn` authorized and in a transaction; see the module comment for the two modes. */
+async function authorized<T>(
+  db: Db,
+  args: CommonArgs,
+  fn: (trx: Trx, role: StaffRole) => Promise<T>,
+): Promise<T> {
+  if (!args.purpose?.trim()) throw new SearchError("検索の目的（purpose）を指定してください");
+  if (db.isTransaction) {
+    const role = authorize(args.actor, "viewRecord", args.lgCode);
+    return fn(db as Trx, role);
+  }
+  const role = await authorizeOrAudit(db, args.actor, "viewRecord", args.lgCode);
+  return db.transaction().execute((trx) => fn(trx, role));
+}
+
+const HIT_COLUMNS = sql`r.id, r.lg_code, r.household_id, r.resident_code, r.family_name, r.given_name,
+  r.family_kana, r.given_kana, r.birth_date, r.sex, r.address_line, r.status, r.removed_on`;
+
+interface HitRow {
+  id: string;
+  lg_code: string;
+  household_id: string;
+  resident_code: string;
+  family_name: string;
+  given_name: string;
+  family_kana: string;
+  given_kana: string;
+  birth_date: string;
+  sex: "male" | "female";
+  address_line: string;
+  status: ResidentStatus;
+  removed_on: string | null;
+  score?: number | string;
+}
+
+function toHit(r: HitRow): ResidentHit {
+  return {
+    id: r.id,
+    lgCode: r.lg_code,
+    householdId: r.household_id,
+    residentCode: r.resident_code,
+    familyName: r.family_name,
+    givenName: r.given_name,
+    familyKana: r.family_kana,
+    givenKana: r.given_kana,
+    birthDate: r.birth_date,
+    sex: r.sex,
+    addressLine: r.address_line,
+    status: r.status,
+    removedOn: r.removed_on,
+    score: r.score === undefined ? 1 : Number(r.score),
+  };
+}
+
+/** Current records only, or also 除票. A record whose creating change was cancelled ('none') never shows. */
+function statusFilter(includeRemoved: boolean | undefined): RawBuilder<unknown> {
+  return includeRemoved
+    ? sql`r.status in ('active', 'moveOutScheduled', 'removed')`
+    : sql`r.status in ('active', 'moveOutScheduled')`;
+}
+
+function auditActor(actor: Actor, role: StaffRole) {
+  return { staffId: actor.staffId, role };
+}
+
+/** Prefers the current record when a 住民票コード also has 除票 here (a person who left and came back). */
+const CURRENT_FIRST = sql`case r.status when 'active' then 0 when 'moveOutScheduled' then 0 else 1 end, r.removed_on desc nulls first`;
+
+/** By 住民票コード: the current record, or with includeRemoved the newest 除票 when there is none. */
+export async function findByResidentCode(
+  db: Db,
+  args: CommonArgs & { residentCode: string },
+): Promise<ResidentHit | null> {
+  if (!isValidResidentCode(args.residentCode)) {
+    throw new SearchError("住民票コードは 11 桁の数字で、チェックデジットが正しくなければなりません");
+  }
+  return authorized(db, args, async (trx, role) => {
+    const found = await sql<HitRow>`
+      select ${HIT_COLUMNS} from register.resident r
+      where r.lg_code = ${args.lgCode} and r.resident_code = ${args.residentCode} and ${statusFilter(args.includeRemoved)}
+      order by ${CURRENT_FIRST} limit 1`.execute(trx);
+    const hit = found.rows[0] ? toHit(found.rows[0]) : null;
+    await appendAudit(trx, {
+      lgCode: args.lgCode,
+      actor: auditActor(args.actor, role),
+      action: "search.residentCode",
+      subjectResidentId: hit?.id ?? null,
+      purpose: args.purpose,
+      detail: { found: hit !== null, includeRemoved: Boolean(args.includeRemoved) },
+    });
+    return hit;
+  });
+}
+
+/**
+ * By 個人番号, through the blind index; audited as a use of the 個人番号 (`myNumber.search`)
+ * whether or not anyone is found. The number itself is never stored, logged or echoed.
+ */
+export async function findByMyNumber(
+  db: Db,
+  args: CommonArgs & { myNumber: string },
+  keys: MyNumberKeys,
+): Promise<ResidentHit | null> {
+  if (!isValidMyNumber(args.myNumber)) {
+    throw new SearchError("個人番号は 12 桁の数字で、チェックデジットが正しくなければなりません");
+  }
+  const index = myNumberIndex(args.myNumber, keys);
+  return authorized(db, args, async (trx, role) => {
+    const found = await sql<HitRow>`
+      select ${HIT_COLUMNS} from register.resident r
+      where r.lg_code = ${args.lgCode} and r.my_number_index = ${index} and ${statusFilter(args.includeRemoved)}
+      order by ${CURRENT_FIRST} limit 1`.execute(trx);
+    const hit = found.rows[0] ? toHit(found.rows[0]) : null;
+    await appendAudit(trx, {
+      lgCode: args.lgCode,
+      actor: auditActor(args.actor, role),
+      action: "myNumber.search",
+      subjectResidentId: hit?.id ?? null,
+      purpose: args.purpose,
+      detail: { found: hit !== null, includeRemoved: Boolean(args.includeRemoved) },
+    });
+    return hit;
+  });
+}
+
+/** LIKE pattern text with its wildcards escaped (the default escape character is the backslash). */
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The SQL twin of nameMatchScore for a key column and an already-normalized query. */
+function scoreSql(column: RawBuilder<unknown>, q: string): RawBuilder<number> {
+  const pattern = likeEscape(q);
+  const qLen = [...q].length;
+  return sql<number>`case
+    when ${column} = ${q} then 1.0
+    when ${column} like ${`${pattern}%`} then 0.6 + 0.3 * ${qLen}::float8 / greatest(char_length(${column}), 1)
+    when ${column} like ${`%${pattern}%`} then 0.3 + 0.3 * ${qLen}::float8 / greatest(char_length(${column}), 1)
+    else 0.3 * similarity(${column}, ${q}) end`;
+}
+
+/** The address key: NFKC, no spaces of either width. */
+export function normalizeAddress(s: string): string {
+  return s.normalize("NFKC").replace(/\s+/gu, "");
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Four-item search (4情報検索): any combination of name, birth date, sex and address; at least one
+ * of name, birth date and address (sex alone would list half the town). Ranked by name score,
+ * then kana order; paginated with the total.
+ */
+export async function searchResidents(db: Db, query: FourItemQuery): Promise<SearchPage> {
+  const limit = query.limit ?? 20;
+  const offset = query.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw new SearchError("件数は 1〜100 で指定してください");
+  if (!Number.isInteger(offset) || offset < 0) throw new SearchError("開始位置は 0 以上で指定してください");
+  const qName = query.name ? normalizeName(query.name) : "";
+  const qKana = query.name ? normalizeKana(query.name) : "";
+  const qAddress = query.address ? normalizeAddress(query.address) : "";
+  if (query.birthDate !== undefined && !ISO_DATE.test(query.birthDate)) {
+    throw new SearchError("生年月日は YYYY-MM-DD で指定してください");
+  }
+  if (query.sex !== undefined && query.sex !== "male" && query.sex !== "female") {
+    throw new SearchError("性別は male または female で指定してください");
+  }
+  if (!qName && !query.birthDate && !qAddress) {
+    throw new SearchError("氏名・生年月日・住所のいずれかを指定してください");
+  }
+
+  return authorized(db, query, async (trx, role) => {
+    const conditions: RawBuilder<unknown>[] = [
+      sql`r.lg_code = ${query.lgCode}`,
+      statusFilter(query.includeRemoved),
+    ];
+    let score: RawBuilder<number> = sql<number>`1.0`;
+    if (qName) {
+      const nameScore = scoreSql(sql`r.name_search`, qName);
+      const kanaScore = scoreSql(sql`r.kana_search`, qKana);
+      score = sql<number>`greatest(${nameScore}, ${kanaScore})`;
+      // `%` (trigram similarity above pg_trgm.similarity_threshold) and LIKE both use the GIN indexes.
+      conditions.push(sql`(
+        r.name_search like ${`%${likeEscape(qName)}%`} or r.kana_search like ${`%${likeEscape(qKana)}%`}
+        or r.name_search % ${qName} or r.kana_search % ${qKana})`);
+    }
+    if (query.birthDate) conditions.push(sql`r.birth_date = ${query.birthDate}::date`);
+    if (query.sex) conditions.push(sql`r.sex = ${query.sex}`);
+    if (qAddress) {
+      conditions.push(
+        sql`replace(replace(normalize(r.address_line, NFKC), ' ', ''), '　', '') like ${`%${likeEscape(qAddress)}%`}`,
+      );
+    }
+    const found = await sql<HitRow & { total: number | string }>`
+      select ${HIT_COLUMNS}, ${score} as score, count(*) over () as total
+      from register.resident r
+      where ${sql.join(conditions, sql` and `)}
+      order by score desc, r.kana_search, r.name_search, r.birth_date, r.id
+      limit ${limit} offset ${offset}`.execute(trx);
+    let total = found.rows[0] ? Number(found.rows[0].total) : 0;
+    if (found.rows.length === 0 && offset > 0) {
+      // Past the last page: the window count is empty, so count separately.
+      const c = await sql<{ n: number | string }>`
+        select count(*) as n from register.resident r where ${sql.join(conditions, sql` and `)}`.execute(trx);
+      total = Number(c.rows[0]?.n ?? 0);
+    }
+    const rows = found.rows.map(toHit);
+    await appendAudit(trx, {
+      lgCode: query.lgCode,
+      actor: auditActor(query.actor, role),
+      action: "search.fourItems",
+      subjectResidentId: rows.length === 1 ? rows[0]!.id : null,
+      purpose: query.purpose,
+      detail: {
+        // Which items were used, not their values: the log is kept forever.
+        criteria: [
+          ...(qName ? ["name"] : []),
+          ...(query.birthDate ? ["birthDate"] : []),
+          ...(query.sex ? ["sex"] : []),
+          ...(qAddress ? ["address"] : []),
+        ],
+        includeRemoved: Boolean(query.includeRemoved),
+        total,
+        offset,
+        resultIds: rows.map((r) => r.id),
+      },
+    });
+    return { total, limit, offset, rows };
+  });
+}
