@@ -71,6 +71,17 @@ export const queues = {
       reasonCode: z.string().optional(),
     }),
   ),
+  /**
+   * 住基ネット → closed zone: a message arrived in a hosted municipality's mailbox at the CS
+   * (docs/contracts/juki-net.md). Ids only: the processor fetches the body from the mailbox and
+   * acknowledges it after its effect commits. Added by the stand-in (not an outbox) with
+   * jobId = messageId, in the usual envelope (lgCode = the receiving municipality).
+   */
+  jukiNetInbound: defineQueue(
+    "juki-net-inbound",
+    "backoffice",
+    z.object({ messageId: z.string().uuid(), kind: z.string().min(1) }),
+  ),
 } as const;
 
 export type Queues = typeof queues;
