@@ -52,11 +52,22 @@ export interface Fault {
 export class MockSystem {
   readonly recorded: Recorded[] = [];
   private readonly faults = new Map<string, Fault>();
+  private readonly closers: (() => void | Promise<void>)[] = [];
 
   constructor(
     readonly name: string,
     readonly routes: Route[],
   ) {}
+
+  /** Registers what `close()` must stop (timers, queue connections, files), last first. */
+  onClose(fn: () => void | Promise<void>): void {
+    this.closers.push(fn);
+  }
+
+  /** Stops what the system started; the HTTP server (if any) is closed by its owner. */
+  async close(): Promise<void> {
+    for (const fn of this.closers.splice(0).reverse()) await fn();
+  }
 
   setFault(endpoint: string, fault: Fault | null): void {
     if (fault) this.faults.set(endpoint, fault);

@@ -1,13 +1,15 @@
 import type { Server } from "node:http";
 import { z } from "zod";
-import { port } from "../lib/config.js";
+import type { QueueBackendConfig } from "../jobs/backend.js";
+import { dataDir, port, queueConfigFrom, queueEnv } from "../lib/config.js";
 import { parseEnv, runMain } from "../lib/env.js";
-import { createLogger } from "../lib/logger.js";
+import { createLogger, type Logger } from "../lib/logger.js";
 import { onShutdown } from "../lib/shutdown.js";
 import { loadWorld, type World } from "../lib/world.js";
 import { addressSystems } from "./address-systems.js";
 import { cardManagement } from "./card-management.js";
 import { immigration } from "./immigration.js";
+import { jukiNet } from "./juki-net/index.js";
 import { type MockSystem, serve } from "./kit.js";
 
 /**
@@ -15,34 +17,70 @@ import { type MockSystem, serve } from "./kit.js";
  * up, in a fixed order so that URLs are predictable. (The card IdP and 住基ネット join this
  * list with their issues.)
  */
-export const mockSystems: { key: string; offset: number; create: (world: World) => MockSystem }[] = [
+/** What a system may need beyond the world: where its keys and state live, the queue, a logger. */
+export interface MockContext {
+  dataDir: string;
+  queue?: QueueBackendConfig | undefined;
+  logger?: Logger;
+}
+
+export const mockSystems: {
+  key: string;
+  offset: number;
+  create: (world: World, ctx: MockContext) => MockSystem;
+}[] = [
+  {
+    key: "juki-net",
+    offset: 1,
+    create: (world, ctx) =>
+      jukiNet(world, {
+        dataDir: ctx.dataDir,
+        queue: ctx.queue,
+        ...(ctx.logger ? { logger: ctx.logger.child({ mock: "juki-net" }) } : {}),
+      }),
+  },
   { key: "card-management", offset: 2, create: cardManagement },
   { key: "immigration", offset: 3, create: () => immigration() },
   { key: "address-systems", offset: 4, create: () => addressSystems() },
 ];
 
-const envSchema = z.object({ MOCKS_PORT: port(4000) });
+const envSchema = z.object({ MOCKS_PORT: port(4000), DATA_DIR: dataDir, ...queueEnv });
 
 export async function startMocks(
   world: World,
   basePort: number,
+  ctx: MockContext = { dataDir: ".data" },
 ): Promise<{ urls: Record<string, string>; close(): Promise<void> }> {
   const servers: Server[] = [];
+  const systems: MockSystem[] = [];
   const urls: Record<string, string> = {};
   try {
     for (const m of mockSystems) {
       const p = basePort + m.offset;
-      servers.push(await serve(m.create(world), p));
+      const system = m.create(world, ctx);
+      systems.push(system);
+      servers.push(await serve(system, p));
       urls[m.key] = `http://127.0.0.1:${p}`;
     }
   } catch (err) {
     for (const s of servers) s.close();
+    await Promise.all(systems.map((s) => s.close()));
     throw err;
   }
   return {
     urls,
     close: async () => {
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.close(() => r());
+              // Requests held open by a "timeout" fault would keep close() waiting forever.
+              s.closeAllConnections();
+            }),
+        ),
+      );
+      await Promise.all(systems.map((s) => s.close()));
     },
   };
 }
@@ -51,7 +89,9 @@ async function main(): Promise<void> {
   const env = parseEnv(envSchema);
   const world = loadWorld();
   const logger = createLogger({ name: "mocks" });
-  const mocks = await startMocks(world, env.MOCKS_PORT);
+  const queue = env.REDIS_URL || env.QUEUE_DATABASE_URL ? queueConfigFrom(env) : undefined;
+  if (!queue) logger.warn("no REDIS_URL or QUEUE_DATABASE_URL: 住基ネット mailboxes are pollable only");
+  const mocks = await startMocks(world, env.MOCKS_PORT, { dataDir: env.DATA_DIR, queue, logger });
   logger.info({ urls: mocks.urls }, "mocks listening");
   onShutdown(logger, () => mocks.close());
 }
