@@ -1,0 +1,191 @@
+import { z } from "zod";
+import {
+  addDays,
+  daysBetween,
+  type IsoDate,
+  isIsoDate,
+  ONLINE_MOVE_OUT_DAYS_AFTER,
+  ONLINE_MOVE_OUT_DAYS_BEFORE,
+} from "../../backoffice/register/time-rules.js";
+import { closedReason, type HolidayCheck } from "./business-days.js";
+import { municipalityByCode, resolveMunicipality } from "./municipalities.js";
+
+/**
+ * The one schema of the 転出届 + 転入予約 and 転居予約 forms, used by Conform in the browser (as
+ * you type) and by the action on the server (authoritative). Messages are keys ("code" or
+ * "code:param"); the page turns them into Japanese or English sentences next to the field.
+ */
+
+export const APPLICATION_KINDS = ["moveOut", "relocation"] as const;
+export type ApplicationKind = (typeof APPLICATION_KINDS)[number];
+
+/** 続柄 to the new household head. */
+export const RELATIONSHIPS = [
+  "head",
+  "wife",
+  "husband",
+  "child",
+  "father",
+  "mother",
+  "sibling",
+  "grandparent",
+  "grandchild",
+  "cohabitant",
+  "other",
+] as const;
+export type Relationship = (typeof RELATIONSHIPS)[number];
+
+export const MAX_MEMBERS = 9;
+/** 特例転入 / 転居届 at the counter: within 14 days of moving (DOMAIN.md). */
+export const VISIT_WITHIN_DAYS = 14;
+
+export interface HostedMunicipality {
+  lgCode: string;
+  towns: { name: string; chomeMax: number }[];
+}
+
+export interface RulesContext {
+  kind: ApplicationKind;
+  /** Today in Japan (YYYY-MM-DD). */
+  today: IsoDate;
+  /** The filer's current municipality (from the card's address). */
+  originLgCode: string;
+  isHoliday: HolidayCheck;
+  hosted: readonly HostedMunicipality[];
+}
+
+const KANA = /^[\u30A1-\u30FA\u30FC\u30FB\u3000 ]+$/;
+const PHONE = /^0\d{1,4}-?\d{1,4}-?\d{3,4}$/;
+
+const text = (max: number) =>
+  z.string({ required_error: "required" }).trim().min(1, "required").max(max, `tooLong:${max}`);
+const optionalText = (max: number) => z.string().trim().max(max, `tooLong:${max}`).optional();
+const isoDate = () => z.string({ required_error: "required" }).refine(isIsoDate, "date");
+const int = (min: number, max: number) =>
+  z
+    .number({ required_error: "required", invalid_type_error: "number" })
+    .int("number")
+    .min(min, `min:${min}`)
+    .max(max, `max:${max}`);
+
+export const memberSchema = z.object({
+  familyName: text(30),
+  givenName: text(30),
+  familyKana: text(30).regex(KANA, "kana"),
+  givenKana: text(30).regex(KANA, "kana"),
+  birthDate: isoDate(),
+  relationship: z.enum(RELATIONSHIPS, { errorMap: () => ({ message: "required" }) }),
+  cardContinuedUse: z.boolean().default(false),
+});
+export type MemberInput = z.infer<typeof memberSchema>;
+
+export function applicationFormSchema(ctx: RulesContext) {
+  return z
+    .object({
+      plannedMoveDate: isoDate(),
+      // 転居予約 stays in the filer's municipality: no destination to pick.
+      destination: ctx.kind === "moveOut" ? text(40) : z.string().optional(),
+      town: text(40),
+      chome: int(1, 99).optional(),
+      block: int(1, 9999),
+      lot: int(1, 9999).optional(),
+      building: optionalText(60),
+      filerRelationship: z.enum(RELATIONSHIPS, { errorMap: () => ({ message: "required" }) }),
+      filerCardContinuedUse: z.boolean().default(false),
+      members: z.array(memberSchema).max(MAX_MEMBERS, `maxMembers:${MAX_MEMBERS}`).default([]),
+      joinExisting: z.boolean().default(false),
+      existingHeadFamilyName: optionalText(30),
+      existingHeadGivenName: optionalText(30),
+      phone: z
+        .string({ required_error: "required" })
+        .trim()
+        .transform((v) => v.normalize("NFKC").replace(/[‐－ー−]/g, "-"))
+        .refine((v) => PHONE.test(v) && [10, 11].includes(v.replace(/-/g, "").length), "phone"),
+      email: z.string({ required_error: "required" }).trim().email("email").max(254, "tooLong:254"),
+      plannedVisitDate: isoDate(),
+    })
+    .superRefine((v, issues) => {
+      const add = (path: (string | number)[], message: string) =>
+        issues.addIssue({ code: z.ZodIssueCode.custom, path, message });
+
+      // 1. The 30-day window of the online 転出届 (and, by this project's choice, of the 転居予約).
+      if (isIsoDate(v.plannedMoveDate)) {
+        const offset = daysBetween(v.plannedMoveDate, ctx.today);
+        if (offset < -ONLINE_MOVE_OUT_DAYS_BEFORE)
+          add(
+            ["plannedMoveDate"],
+            `moveDate.tooEarly:${addDays(v.plannedMoveDate, -ONLINE_MOVE_OUT_DAYS_BEFORE)}`,
+          );
+        else if (offset > ONLINE_MOVE_OUT_DAYS_AFTER) add(["plannedMoveDate"], "moveDate.tooLate");
+      }
+
+      // 2. Where to: every municipality of Japan, searchable; not the one the filer lives in.
+      let destinationLgCode: string | undefined = ctx.originLgCode;
+      if (ctx.kind === "moveOut") {
+        destinationLgCode = undefined;
+        const match = resolveMunicipality(v.destination ?? "");
+        if (match.kind === "notFound") add(["destination"], "destination.notFound");
+        else if (match.kind === "ambiguous") add(["destination"], "destination.ambiguous");
+        else if (match.municipality.lgCode === ctx.originLgCode)
+          add(["destination"], "destination.sameAsOrigin");
+        else destinationLgCode = match.municipality.lgCode;
+      }
+
+      // 3. Hosted municipalities know their towns and 丁目: the address must exist there.
+      const hosted = destinationLgCode ? ctx.hosted.find((h) => h.lgCode === destinationLgCode) : undefined;
+      if (hosted && v.town) {
+        const town = hosted.towns.find((t) => t.name === v.town.normalize("NFKC"));
+        if (!town) add(["town"], "town.notInMunicipality");
+        else if (town.chomeMax > 0 && v.chome === undefined) add(["chome"], "chome.required");
+        else if (town.chomeMax > 0 && v.chome !== undefined && v.chome > town.chomeMax)
+          add(["chome"], `chome.tooLarge:${town.chomeMax}`);
+        else if (town.chomeMax === 0 && v.chome !== undefined) add(["chome"], "chome.none");
+      }
+
+      // 4. Exactly one new household head among those moving, unless joining an existing household.
+      const heads =
+        (v.filerRelationship === "head" ? 1 : 0) + v.members.filter((m) => m.relationship === "head").length;
+      if (v.joinExisting) {
+        if (heads > 0) add(["householdHead"], "household.noHeadWhenJoining");
+        if (!v.existingHeadFamilyName) add(["existingHeadFamilyName"], "required");
+        if (!v.existingHeadGivenName) add(["existingHeadGivenName"], "required");
+      } else if (heads !== 1) {
+        add(["householdHead"], "household.oneHead");
+      }
+      v.members.forEach((m, i) => {
+        if (isIsoDate(m.birthDate) && daysBetween(m.birthDate, ctx.today) < 0)
+          add(["members", i, "birthDate"], "birthDate.future");
+      });
+
+      // 5. 来庁予定日: a business day, after today, not before the move, within 14 days of it.
+      if (isIsoDate(v.plannedVisitDate)) {
+        const closed = closedReason(v.plannedVisitDate, ctx.isHoliday);
+        if (daysBetween(ctx.today, v.plannedVisitDate) <= 0) add(["plannedVisitDate"], "visit.notFuture");
+        else if (isIsoDate(v.plannedMoveDate) && daysBetween(v.plannedMoveDate, v.plannedVisitDate) < 0)
+          add(["plannedVisitDate"], "visit.beforeMove");
+        else if (
+          isIsoDate(v.plannedMoveDate) &&
+          daysBetween(v.plannedMoveDate, v.plannedVisitDate) > VISIT_WITHIN_DAYS
+        )
+          add(["plannedVisitDate"], `visit.tooLate:${addDays(v.plannedMoveDate, VISIT_WITHIN_DAYS)}`);
+        else if (closed) add(["plannedVisitDate"], `visit.${closed}`);
+      }
+    })
+    .transform((v) => {
+      const match = ctx.kind === "moveOut" ? resolveMunicipality(v.destination ?? "") : undefined;
+      const destinationLgCode = match
+        ? match.kind === "found"
+          ? match.municipality.lgCode
+          : ""
+        : ctx.originLgCode;
+      return { ...v, destinationLgCode };
+    });
+}
+
+export type ApplicationForm = z.output<ReturnType<typeof applicationFormSchema>>;
+export type ApplicationFormInput = z.input<ReturnType<typeof applicationFormSchema>>;
+
+/** Name of a municipality for messages and the review page ("東京都台東区"). */
+export function municipalityLabel(lgCode: string): string {
+  return municipalityByCode(lgCode)?.label ?? lgCode;
+}
