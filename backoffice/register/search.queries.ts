@@ -18,6 +18,10 @@ import { normalizeKana, normalizeName } from "./names.js";
  *
  * Name ranking mirrors `nameMatchScore` (names.ts) in SQL, so the bands are the same everywhere:
  * 1 exact normalized match; 0.6–0.9 prefix; 0.3–0.6 contained; below 0.3 trigram similarity only.
+ * A name query is matched against both keys: `name_search` (normalizeName of the name as
+ * written) and `kana_search` (normalizeKana of the フリガナ), and the better score counts. The
+ * trigram indexes hold the hex form of the keys (migration 2026-11-26T0520_search-indexes
+ * explains why: pg_trgm sees no kana or kanji under the C locale).
  */
 
 export class SearchError extends Error {
@@ -206,7 +210,24 @@ function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** The SQL twin of nameMatchScore for a key column and an already-normalized query. */
+/**
+ * Similarity of the hex forms above which a name that does not contain the query still counts.
+ * The hex form shares a few trigrams between any two kana (their UTF-8 lead bytes), so names that
+ * share one kana out of three reach 0.3–0.45; one changed kana in a name stays above 0.55
+ * (スズキ/スヅキ 0.58, 墨田太郎/墨田太朗 0.6, スミダタロウ/スミタタロウ 0.85).
+ */
+const NEAR_MISS_THRESHOLD = 0.5;
+
+/** Hex of the UTF-8 bytes: the locale-independent form the trigram indexes hold (migration 2026-11-26T0520). */
+function hex(s: string): string {
+  return Buffer.from(s, "utf8").toString("hex");
+}
+
+/**
+ * The SQL twin of nameMatchScore for a key column and an already-normalized query: exact,
+ * prefix and contained are decided on the column itself; below them, trigram similarity of the
+ * hex forms (scaled into [0, 0.3), so it never outranks a contained match).
+ */
 function scoreSql(column: RawBuilder<unknown>, q: string): RawBuilder<number> {
   const pattern = likeEscape(q);
   const qLen = [...q].length;
@@ -214,7 +235,19 @@ function scoreSql(column: RawBuilder<unknown>, q: string): RawBuilder<number> {
     when ${column} = ${q} then 1.0
     when ${column} like ${`${pattern}%`} then 0.6 + 0.3 * ${qLen}::float8 / greatest(char_length(${column}), 1)
     when ${column} like ${`%${pattern}%`} then 0.3 + 0.3 * ${qLen}::float8 / greatest(char_length(${column}), 1)
-    else 0.3 * similarity(${column}, ${q}) end`;
+    else 0.299 * similarity(register.search_hex(${column}), ${hex(q)}) end`;
+}
+
+/**
+ * Candidates for a name: the key contains the query (an indexed LIKE on the hex form, rechecked
+ * on the key so that a hex match across a character boundary does not count), or is similar to
+ * it (pg_trgm's `%` on the hex form, above pg_trgm.similarity_threshold, which the search sets
+ * to NEAR_MISS_THRESHOLD for its own query).
+ */
+function nameCandidates(column: RawBuilder<unknown>, q: string): RawBuilder<boolean> {
+  return sql<boolean>`(
+    (register.search_hex(${column}) like ${`%${hex(q)}%`} and ${column} like ${`%${likeEscape(q)}%`})
+    or register.search_hex(${column}) % ${hex(q)})`;
 }
 
 /** The address key: NFKC, no spaces of either width. */
@@ -258,10 +291,9 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
       const nameScore = scoreSql(sql`r.name_search`, qName);
       const kanaScore = scoreSql(sql`r.kana_search`, qKana);
       score = sql<number>`greatest(${nameScore}, ${kanaScore})`;
-      // `%` (trigram similarity above pg_trgm.similarity_threshold) and LIKE both use the GIN indexes.
-      conditions.push(sql`(
-        r.name_search like ${`%${likeEscape(qName)}%`} or r.kana_search like ${`%${likeEscape(qKana)}%`}
-        or r.name_search % ${qName} or r.kana_search % ${qKana})`);
+      conditions.push(
+        sql`(${nameCandidates(sql`r.name_search`, qName)} or ${nameCandidates(sql`r.kana_search`, qKana)})`,
+      );
     }
     if (query.birthDate) conditions.push(sql`r.birth_date = ${query.birthDate}::date`);
     if (query.sex) conditions.push(sql`r.sex = ${query.sex}`);
@@ -270,6 +302,16 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
         sql`replace(replace(normalize(r.address_line, NFKC), ' ', ''), '　', '') like ${`%${likeEscape(qAddress)}%`}`,
       );
     }
+    // Transaction-local, and put back afterwards in case the caller's transaction relies on it.
+    const previous = qName
+      ? (
+          await sql<{ prev: string | null }>`
+            select current_setting('pg_trgm.similarity_threshold', true) as prev,
+                   set_config('pg_trgm.similarity_threshold', ${String(NEAR_MISS_THRESHOLD)}, true)`.execute(
+            trx,
+          )
+        ).rows[0]?.prev || "0.3"
+      : null;
     const found = await sql<HitRow & { total: number | string }>`
       select ${HIT_COLUMNS}, ${score} as score, count(*) over () as total
       from register.resident r
@@ -283,6 +325,8 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
         select count(*) as n from register.resident r where ${sql.join(conditions, sql` and `)}`.execute(trx);
       total = Number(c.rows[0]?.n ?? 0);
     }
+    if (previous)
+      await sql`select set_config('pg_trgm.similarity_threshold', ${previous}, true)`.execute(trx);
     const rows = found.rows.map(toHit);
     await appendAudit(trx, {
       lgCode: query.lgCode,
