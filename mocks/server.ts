@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "../lib/logger.js";
 import { onShutdown } from "../lib/shutdown.js";
 import { loadWorld, type World } from "../lib/world.js";
 import { addressSystems } from "./address-systems.js";
+import { startCardIdp } from "./card-idp/index.js";
 import { cardManagement } from "./card-management.js";
 import { immigration } from "./immigration.js";
 import { jukiNet } from "./juki-net/index.js";
@@ -44,7 +45,19 @@ export const mockSystems: {
   { key: "address-systems", offset: 4, create: () => addressSystems() },
 ];
 
-const envSchema = z.object({ MOCKS_PORT: port(4000), DATA_DIR: dataDir, ...queueEnv });
+/** The card IdP (docs/contracts/card-idp.md) is an OIDC server of its own, not a MockSystem. */
+export const CARD_IDP_OFFSET = 0;
+
+const envSchema = z.object({
+  MOCKS_PORT: port(4000),
+  DATA_DIR: dataDir,
+  ...queueEnv,
+  PORTAL_PORT: port(3000),
+  BACKOFFICE_PORT: port(3100),
+  CARD_IDP_PUBLIC_URL: z.string().url().optional(),
+  PORTAL_URL: z.string().url().optional(),
+  BACKOFFICE_URL: z.string().url().optional(),
+});
 
 export async function startMocks(
   world: World,
@@ -92,8 +105,24 @@ async function main(): Promise<void> {
   const queue = env.REDIS_URL || env.QUEUE_DATABASE_URL ? queueConfigFrom(env) : undefined;
   if (!queue) logger.warn("no REDIS_URL or QUEUE_DATABASE_URL: 住基ネット mailboxes are pollable only");
   const mocks = await startMocks(world, env.MOCKS_PORT, { dataDir: env.DATA_DIR, queue, logger });
-  logger.info({ urls: mocks.urls }, "mocks listening");
-  onShutdown(logger, () => mocks.close());
+  const cardIdpPort = env.MOCKS_PORT + CARD_IDP_OFFSET;
+  const cardIdp = await startCardIdp({
+    world,
+    port: cardIdpPort,
+    publicUrl: env.CARD_IDP_PUBLIC_URL ?? `http://127.0.0.1:${cardIdpPort}`,
+    portalUrl: env.PORTAL_URL ?? `http://127.0.0.1:${env.PORTAL_PORT}`,
+    backofficeUrl: env.BACKOFFICE_URL ?? `http://127.0.0.1:${env.BACKOFFICE_PORT}`,
+    dataDir: env.DATA_DIR,
+    logger: logger.child({ mock: "card-idp" }),
+  }).catch(async (err) => {
+    await mocks.close();
+    throw err;
+  });
+  logger.info({ urls: { ...mocks.urls, "card-idp": cardIdp.url } }, "mocks listening");
+  onShutdown(logger, async () => {
+    await cardIdp.close();
+    await mocks.close();
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

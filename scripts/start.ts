@@ -16,7 +16,7 @@ import { dataDir, port, postgresUrl, redisUrl } from "../lib/config.js";
 import { parseEnv, runMain } from "../lib/env.js";
 import { devSecret } from "../lib/secrets.js";
 import { loadWorld } from "../lib/world.js";
-import { mockSystems } from "../mocks/server.js";
+import { CARD_IDP_OFFSET, mockSystems } from "../mocks/server.js";
 
 /**
  * `npm start`: the whole system on one machine from one command. With nothing configured it
@@ -154,7 +154,16 @@ async function main(): Promise<void> {
       JUKI_SUPERVISED: "1",
     };
     const parts = [
-      { name: "mocks", file: "mocks/server.ts", env: { MOCKS_PORT: String(env.MOCKS_PORT) } },
+      {
+        name: "mocks",
+        file: "mocks/server.ts",
+        // The card IdP registers the portal's and back office's redirect URIs from these.
+        env: {
+          MOCKS_PORT: String(env.MOCKS_PORT),
+          PORTAL_PORT: String(env.PORTAL_PORT),
+          BACKOFFICE_PORT: String(env.BACKOFFICE_PORT),
+        },
+      },
       {
         name: "jobs",
         file: "jobs/worker.ts",
@@ -189,6 +198,7 @@ async function main(): Promise<void> {
     });
 
     const readiness: { name: string; url: string }[] = [
+      { name: "mock card-idp", url: `http://127.0.0.1:${env.MOCKS_PORT + CARD_IDP_OFFSET}` },
       ...mockSystems.map((m) => ({
         name: `mock ${m.key}`,
         url: `http://127.0.0.1:${env.MOCKS_PORT + m.offset}`,
@@ -211,6 +221,7 @@ async function main(): Promise<void> {
     console.info(`  ポータル (portal)            http://127.0.0.1:${env.PORTAL_PORT}/`);
     console.info(`  窓口・バックオフィス          http://127.0.0.1:${env.BACKOFFICE_PORT}/`);
     console.info(`  workers health               http://127.0.0.1:${env.WORKERS_PORT}/readyz`);
+    console.info(`  mock card-idp (OIDC, JPKI)   http://127.0.0.1:${env.MOCKS_PORT + CARD_IDP_OFFSET}/`);
     for (const m of mockSystems)
       console.info(`  mock ${m.key.padEnd(24)}http://127.0.0.1:${env.MOCKS_PORT + m.offset}/`);
     console.info("");

@@ -1,6 +1,7 @@
 import Provider, { type Account, errors, interactionPolicy, type KoaContextWithOIDC } from "oidc-provider";
 import type { World } from "../../lib/world.js";
 import { fullName, fullNameKana, type Holder, signCertStatus, tokyoDate } from "./holders.js";
+import { memoryAdapter } from "./memory-adapter.js";
 import { Html, html, page, securityHeaders } from "./pages.js";
 import type { StateStore } from "./state.js";
 
@@ -89,6 +90,7 @@ export function createRealm(opts: RealmOptions): Provider {
   const jwksUri = clientMetadata(opts.client).jwks_uri;
 
   const provider = new Provider(opts.issuer, {
+    adapter: memoryAdapter(),
     clients: [clientMetadata(opts.client)],
     clientAuthMethods: ["private_key_jwt"],
     responseTypes: ["code"],

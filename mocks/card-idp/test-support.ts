@@ -99,6 +99,8 @@ export function testWorld(base: World = loadWorld()): { world: World; variants: 
   });
   mk("locksign", 11, () => {});
   mk("lockauth", 12, () => {});
+  mk("revokelater", 13, () => {});
+  mk("addressmove", 14, () => {});
   const withoutCard: WorldPerson = structuredClone(template);
   withoutCard.id = "T9999";
   delete withoutCard.card;
