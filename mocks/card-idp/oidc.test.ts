@@ -434,3 +434,38 @@ describe("ID token", () => {
     expect(userinfo.birthdate).toBe("1980-05-05");
   });
 });
+
+describe("logout", () => {
+  it("confirms in Japanese without scripts, then returns to the registered post-logout URI", async () => {
+    const { a, callback } = await cardLogin(t, config, t.variants.second!, "openid");
+    const tokens = await exchange(a, callback);
+    const endUrl = oidc.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: `${t.portalUrl}/`,
+      state: "bye",
+    });
+    const confirm = await a.browser.get(endUrl.href);
+    expect(confirm.status).toBe(200);
+    const page = await confirm.text();
+    expect(page).toContain("ログアウトしますか");
+    expect(page).not.toMatch(/<script/i);
+    const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(page)![1]!;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)![1]!;
+    const done = await a.browser.post(new URL(action, t.base).href, { xsrf, logout: "yes" });
+    expect(done.status).toBe(303);
+    const back = new URL(done.headers.get("location")!);
+    expect(`${back.origin}${back.pathname}`).toBe(`${t.portalUrl}/`);
+    expect(back.searchParams.get("state")).toBe("bye");
+  });
+
+  it("refuses an unregistered post-logout URI", async () => {
+    const { a, callback } = await cardLogin(t, config, t.variants.second!, "openid");
+    const tokens = await exchange(a, callback);
+    const endUrl = oidc.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: "http://127.0.0.1:1/",
+    });
+    const res = await a.browser.get(endUrl.href);
+    expect(res.status).toBe(400);
+  });
+});
