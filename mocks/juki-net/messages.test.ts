@@ -8,16 +8,26 @@ import { devKeyPair } from "../../lib/secrets.js";
 import { loadWorld } from "../../lib/world.js";
 import { redisPrefix } from "../../tests/support/database.js";
 import { type Envelope, moveOutCertificateBody, newEnvelope, signMessage } from "./protocol.js";
-import { CsClient, hosted, type Served, serveJukiNet, standInResident, tempDataDir } from "./testing.js";
+import {
+  CsClient,
+  hosted,
+  type Served,
+  serveJukiNet,
+  standInResident,
+  tempDataDir,
+  withClone,
+} from "./testing.js";
 
 /**
  * Inter-municipal messages: signatures, routing to hosted mailboxes (one inbound job per
  * message on a real Redis queue), fetch and acknowledgement, re-announcement, ordering, and
  * the stand-in municipalities answering like real ones.
  */
-const world = loadWorld();
+const base = loadWorld();
+const { municipality: origin, person: resident } = standInResident(base);
+// A second resident of the stand-in municipality, whatever the world file holds.
+const { world, clone: neighbourResident } = withClone(base, resident, origin.lgCode);
 const [h1, h2] = hosted(world);
-const { municipality: origin, person: resident } = standInResident(world);
 const QUEUE = queues.jukiNetInbound.name;
 
 let data: ReturnType<typeof tempDataDir>;
@@ -325,6 +335,115 @@ describe("a stand-in municipality", () => {
     expect((await mailbox(a, "moveOutCancelled", applicationId))?.envelope.body).toMatchObject({
       result: "alreadyCompleted",
     });
+  });
+
+  it("takes a 転出証明書情報 from a hosted origin; at the counter visit it sends 転入通知 and 附票通知", async () => {
+    const mover =
+      world.people.find((p) => p.lgCode === a.lgCode && p.honseki) ??
+      world.people.find((p) => p.lgCode === a.lgCode)!;
+    const applicationId = randomUUID();
+    const destination = {
+      lgCode: origin.lgCode,
+      address: { lgCode: origin.lgCode, line: `${origin.prefecture}${origin.name}転入町2番2号` },
+    };
+    const certificate = {
+      applicationId,
+      certificateId: `${a.lgCode}-${applicationId}`,
+      issuedOn: "2026-12-01",
+      origin: { lgCode: a.lgCode, address: { ...mover.address, lgCode: a.lgCode } },
+      destination,
+      plannedMoveOutDate: "2026-12-20",
+      persons: [
+        {
+          residentCode: mover.residentCode,
+          myNumber: mover.myNumber,
+          name: mover.name,
+          birthDate: mover.birthDate,
+          sex: mover.sex,
+          householdHead: mover.relationship === "世帯主",
+          householdHeadName: "",
+          relationship: mover.relationship,
+          ...(mover.honseki ? { honseki: mover.honseki } : {}),
+          nationality: mover.nationality,
+          residentSince: mover.residentSince,
+          addressSince: mover.addressSince,
+          statusLines: {
+            nationalHealthInsurance: true,
+            lateStageElderlyMedical: false,
+            longTermCare: false,
+            nationalPension: "1",
+            childAllowance: false,
+          },
+          supportMeasure: false,
+        },
+      ],
+    };
+    const sent = await a.send({
+      kind: "moveOutCertificate",
+      to: origin.lgCode,
+      applicationId,
+      orderingKey: applicationId,
+      sequence: 1,
+      body: certificate,
+    });
+    expect(sent.status).toBe(202);
+    const visit = await fetch(`${net.url}/_control/move-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ applicationId }),
+    });
+    expect(visit.status).toBe(200);
+    const notice = await mailbox(a, "moveInNotice", applicationId);
+    expect(notice?.envelope).toMatchObject({
+      from: origin.lgCode,
+      to: a.lgCode,
+      inReplyTo: sent.envelope.id,
+    });
+    expect(notice?.envelope.body).toMatchObject({ persons: [{ residentCode: mover.residentCode }] });
+    // Registered at the stand-in municipality: its identity information there is current.
+    expect(net.system.state.latestIn(origin.lgCode, mover.residentCode)).toMatchObject({
+      reason: "moveIn",
+      removed: false,
+    });
+    // The 本籍地 (when it is a hosted municipality other than the new address) gets a 附票通知.
+    const honsekiAt = mover.honseki ? net.system.directory.locate(mover.honseki.address) : undefined;
+    if (honsekiAt?.hosted) {
+      const annex = await mailbox(
+        new CsClient(net.url, honsekiAt.lgCode, data.dir),
+        "annexNotice",
+        applicationId,
+      );
+      expect(annex?.envelope.body).toMatchObject({
+        persons: [{ residentCode: mover.residentCode, reason: "moveIn" }],
+      });
+    }
+    // A second visit finds nothing pending.
+    expect(
+      (
+        await fetch(`${net.url}/_control/move-in`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ applicationId }),
+        })
+      ).status,
+    ).toBe(404);
+  });
+
+  it("cancels a scheduled 転出 on moveOutCancel and says so", async () => {
+    const person = neighbourResident;
+    const applicationId = randomUUID();
+    await a.send(
+      request(applicationId, [
+        { residentCode: person.residentCode, birthDate: person.birthDate, sex: person.sex },
+      ]),
+    );
+    expect(await mailbox(a, "moveOutCertificate", applicationId)).toBeDefined();
+    expect(net.system.state.movingOut.has(person.residentCode)).toBe(true);
+    await a.send({ kind: "moveOutCancel", to: origin.lgCode, applicationId, body: { applicationId } });
+    expect((await mailbox(a, "moveOutCancelled", applicationId))?.envelope.body).toMatchObject({
+      result: "cancelled",
+    });
+    expect(net.system.state.movingOut.has(person.residentCode)).toBe(false);
   });
 
   it("refuses a moveOutRequest for someone it does not know", async () => {
