@@ -7,7 +7,6 @@ import { createLogger, type Logger } from "../lib/logger.js";
 import { onShutdown } from "../lib/shutdown.js";
 import { loadWorld, type World } from "../lib/world.js";
 import { addressSystems } from "./address-systems.js";
-import { startCardIdp } from "./card-idp/index.js";
 import { cardManagement } from "./card-management.js";
 import { immigration } from "./immigration.js";
 import { jukiNet } from "./juki-net/index.js";
@@ -106,6 +105,9 @@ async function main(): Promise<void> {
   if (!queue) logger.warn("no REDIS_URL or QUEUE_DATABASE_URL: 住基ネット mailboxes are pollable only");
   const mocks = await startMocks(world, env.MOCKS_PORT, { dataDir: env.DATA_DIR, queue, logger });
   const cardIdpPort = env.MOCKS_PORT + CARD_IDP_OFFSET;
+  // Imported here, not at the top: scripts/start.ts imports this module for the port list, and
+  // oidc-provider prints a runtime warning on Node 20 as soon as it is loaded.
+  const { startCardIdp } = await import("./card-idp/index.js");
   const cardIdp = await startCardIdp({
     world,
     port: cardIdpPort,
