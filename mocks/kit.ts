@@ -51,6 +51,8 @@ export interface Fault {
 
 export class MockSystem {
   readonly recorded: Recorded[] = [];
+  /** The recording keeps the latest calls only, so a long benchmark does not grow without end. */
+  maxRecorded = 10_000;
   private readonly faults = new Map<string, Fault>();
   private readonly closers: (() => void | Promise<void>)[] = [];
 
@@ -124,6 +126,9 @@ export class MockSystem {
         body: req.body,
         status: response.status,
       });
+      if (this.recorded.length > this.maxRecorded * 1.1) {
+        this.recorded.splice(0, this.recorded.length - this.maxRecorded);
+      }
       return response;
     }
     return { status: 404, body: { error: `no route ${req.method} ${req.path}` } };

@@ -180,6 +180,9 @@ describe("restart", () => {
           (await receiver.post(`/cs/mailboxes/${to}/messages/${acked.envelope.id}/ack`, {})).status,
         ).toBe(200);
       }
+      // Many at once: group commit writes them together, and each answer waited for its line.
+      const burst = await Promise.all(Array.from({ length: 30 }, () => client.send(cancel())));
+      expect(burst.every((r) => r.status === 202)).toBe(true);
       const statsBefore = (await (await fetch(`${served.url}/cs/stats`)).json()) as {
         identity: { applied: number };
       };
@@ -200,6 +203,7 @@ describe("restart", () => {
       expect((await client.post("/cs/identity-updates", u2)).status).toBe(200); // a repeat: first answer
       expect((await client.post("/cs/identity-updates", update(2))).body.expectedSequence).toBe(3);
       expect(served.system.state.movingOut.get(resident.residentCode)?.applicationId).toBe(applicationId);
+      for (const r of burst) expect(served.system.state.messages.has(r.envelope.id)).toBe(true);
       // Messages, ordering and acknowledgements survived.
       expect((await client.send({ ...cancel(), orderingKey, sequence: 1 })).status).toBe(409);
       expect((await client.send({ ...cancel(), orderingKey, sequence: 2 })).status).toBe(202);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { decodeJwt } from "jose";
 import { createQueueBackend, type QueueBackend, type QueueBackendConfig } from "../../jobs/backend.js";
 import { type Envelope as JobEnvelope, queues } from "../../jobs/queues.js";
 import { createLogger, type Logger } from "../../lib/logger.js";
@@ -97,17 +98,24 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
   const publicKey = (lgCode: string) => keyPair(lgCode)?.publicJwk;
   const hostedKey = (lgCode: string) => (directory.isHosted(lgCode) ? publicKey(lgCode) : undefined);
 
-  // ── One writer at a time: check, persist, apply ─────────────────────────────────────────
+  // ── One writer at a time: check, apply, persist (group commit), then answer ─────────────
   let chain: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn, fn);
     chain = run.catch(() => {});
     return run;
   };
-  const commit = (events: Event[]) => {
-    log.append(events);
+  /**
+   * Applies at once (the next request sees it) and returns when the events are durable. An
+   * answer waits for that, and for everything logged before it, so nothing answered is lost;
+   * if the log cannot be written the service answers 503 from then on.
+   */
+  const commit = (events: Event[]): Promise<void> => {
     for (const e of events) state.apply(e);
+    return log.append(events);
   };
+  const storageFailure = (): MockResponse | undefined =>
+    log.broken ? error(503, "storageFailure", "the stand-in cannot write its log") : undefined;
 
   // ── Queue ────────────────────────────────────────────────────────────────────────────────
   let ownBackend: QueueBackend | undefined;
@@ -255,15 +263,31 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
     await route(envelope, jws, true, batch);
   }
 
-  async function runBatch<T>(fn: (batch: Batch) => Promise<T>): Promise<T> {
+  async function runBatch(fn: (batch: Batch) => Promise<MockResponse>): Promise<MockResponse> {
+    const broken = storageFailure();
+    if (broken) return broken;
     const batch: Batch = { events: [], order: new Map(), announce: [], sent: [] };
-    const result = await exclusive(async () => {
+    const { result, durable } = await exclusive(async () => {
       const r = await fn(batch);
-      commit(batch.events);
-      return r;
+      return { result: r, durable: commit(batch.events) };
     });
+    try {
+      await durable;
+    } catch {
+      return storageFailure() ?? error(503, "storageFailure", "the stand-in cannot write its log");
+    }
     if (batch.announce.length) await announce(batch.announce, false);
     return result;
+  }
+
+  /** Reads wait until what they may see is durable (it was, or is about to be, answered). */
+  async function settled(): Promise<MockResponse | undefined> {
+    try {
+      await log.barrier();
+      return undefined;
+    } catch {
+      return error(503, "storageFailure", "the stand-in cannot write its log");
+    }
   }
 
   async function receiveMessage(req: MockRequest): Promise<MockResponse> {
@@ -305,7 +329,21 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
   }
 
   // ── Authentication of the CS endpoints ──────────────────────────────────────────────────
-  const authenticate = (req: MockRequest) => verifyAssertion(req.headers.authorization, hostedKey, now());
+  // A client may reuse its assertion until it expires; a verified one is remembered until then.
+  const verified = new Map<string, { lgCode: string; exp: number }>();
+  const authenticate = async (req: MockRequest) => {
+    const header = req.headers.authorization;
+    if (!header) return undefined;
+    const seconds = now().getTime() / 1000;
+    const known = verified.get(header);
+    if (known && known.exp > seconds) return known.lgCode;
+    const lgCode = await verifyAssertion(header, hostedKey, now());
+    if (lgCode) {
+      if (verified.size > 1_000) verified.clear();
+      verified.set(header, { lgCode, exp: decodeJwt(header.slice("Bearer ".length)).exp ?? seconds });
+    }
+    return lgCode;
+  };
   const unauthenticated = () =>
     error(401, "unauthenticated", "a valid client assertion of a hosted municipality is required");
   const forbidden = () => error(403, "forbidden", "the assertion is for another municipality");
@@ -360,6 +398,8 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
         issues: parsed.error.issues.map((i) => i.path.join(".")),
       });
     const q = parsed.data;
+    const waited = await settled();
+    if (waited) return waited;
     const withHistory = (info: IdentityInfo) =>
       q.includeHistory ? { ...info, history: state.history(info.residentCode) } : info;
     const single = (code: string | undefined) => {
@@ -400,7 +440,7 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
       path: "/cs/mailboxes/:lgCode/messages",
       endpoint: "mailbox-list",
       handle: async (req) => {
-        const refused = await mailboxAuth(req);
+        const refused = (await mailboxAuth(req)) ?? (await settled());
         if (refused) return refused;
         const onlyUnacked = req.query.get("unacked") === "1";
         const messages = (state.mailboxes.get(req.params.lgCode!) ?? [])
@@ -421,7 +461,7 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
       path: "/cs/mailboxes/:lgCode/messages/:id",
       endpoint: "mailbox-fetch",
       handle: async (req) => {
-        const refused = await mailboxAuth(req);
+        const refused = (await mailboxAuth(req)) ?? (await settled());
         if (refused) return refused;
         const m = inMailbox(req.params.lgCode!, req.params.id!);
         if (!m) return error(404, "notFound", "no such message in this mailbox");
@@ -524,7 +564,7 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
     clearInterval(timer);
     await startup;
     await chain.catch(() => {});
-    log.close();
+    await log.close();
   });
   return Object.assign(system, {
     state,

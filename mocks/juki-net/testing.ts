@@ -56,15 +56,20 @@ export class CsClient {
     readonly dataDir: string,
   ) {}
 
+  private pair: ReturnType<typeof devKeyPair> | undefined;
+  private assertion: { token: string; until: number } | undefined;
+
   get key() {
-    return devKeyPair(this.dataDir, `cs-${this.lgCode}`, "ES256").privateJwk;
+    this.pair ??= devKeyPair(this.dataDir, `cs-${this.lgCode}`, "ES256");
+    return this.pair.privateJwk;
   }
 
+  /** One assertion reused for four of its five minutes (the service does not check jti in v1). */
   async headers(): Promise<Record<string, string>> {
-    return {
-      "content-type": "application/json",
-      authorization: `Bearer ${await clientAssertion(this.lgCode, this.key)}`,
-    };
+    if (!this.assertion || this.assertion.until < Date.now()) {
+      this.assertion = { token: await clientAssertion(this.lgCode, this.key), until: Date.now() + 240_000 };
+    }
+    return { "content-type": "application/json", authorization: `Bearer ${this.assertion.token}` };
   }
 
   async post(p: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; body: Json }> {
