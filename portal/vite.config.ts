@@ -22,10 +22,23 @@ export default defineConfig({
   cacheDir: path.join(repoRoot, "node_modules/.vite/portal"),
   server: {
     // The dev server may hand out this app's files, shared code and dependencies, nothing else.
-    fs: { allow: [appRoot, path.join(repoRoot, "lib"), path.join(repoRoot, "node_modules")] },
+    // The portal also shares two files with the rest of the repository: the pure time rules of the
+    // register (dates only, no data) and the list of municipalities.
+    fs: {
+      allow: [
+        appRoot,
+        path.join(repoRoot, "lib"),
+        path.join(repoRoot, "node_modules"),
+        path.join(repoRoot, "backoffice/register/time-rules.ts"),
+        path.join(repoRoot, "fixtures/municipalities.csv"),
+      ],
+    },
     // With the repository as root, keep the watcher out of database files and build output.
     watch: { ignored: ["**/.data/**", "**/.test-data/**", "**/build/**", "**/coverage/**"] },
   },
+  // Pre-bundled at start, so that a page never meets a second copy of React that a late
+  // re-optimisation would create (Conform is only reached through the form component).
+  optimizeDeps: { include: ["@conform-to/react", "@conform-to/zod", "zod"] },
   plugins: [
     remix({
       appDirectory: path.join(appRoot, "app"),

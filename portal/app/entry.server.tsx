@@ -17,7 +17,9 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = loadContext.cspNonce;
-  setSecurityHeaders(responseHeaders, nonce);
+  // Login and signing forms end in a redirect to the card IdP: form-action must allow its origin.
+  const idpOrigin = loadContext.portal?.cardIdp.origin;
+  setSecurityHeaders(responseHeaders, nonce, idpOrigin ? [idpOrigin] : []);
   // Crawlers and SPA mode get the whole document at once; browsers get it streamed.
   const waitForAll = isbot(request.headers.get("user-agent") ?? "") || remixContext.isSpaMode;
 
@@ -66,9 +68,9 @@ export default function handleRequest(
   });
 }
 
-function setSecurityHeaders(headers: Headers, nonce: string) {
+function setSecurityHeaders(headers: Headers, nonce: string, formTargets: string[]) {
   // Only Remix's and React's own inline scripts run, each carrying the per-request nonce.
-  // form-action must grow to include the card IdP's origin once login posts there.
+  // form-action includes the card IdP: a form submitted here may be redirected there.
   headers.set(
     "Content-Security-Policy",
     [
@@ -80,15 +82,18 @@ function setSecurityHeaders(headers: Headers, nonce: string) {
       "connect-src 'self'",
       "object-src 'none'",
       "base-uri 'none'",
-      "form-action 'self'",
+      ["form-action 'self'", ...formTargets].join(" "),
       "frame-ancestors 'none'",
     ].join("; "),
   );
   headers.set("X-Content-Type-Options", "nosniff");
   headers.set("X-Frame-Options", "DENY");
-  headers.set("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: under no-referrer browsers send `Origin: null` with a plain
+  // form POST, which Remix's own CSRF check (Origin vs Host) rightly refuses. Other sites (the
+  // card IdP included) still never see a portal URL.
+  headers.set("Referrer-Policy", "same-origin");
   headers.set("Cross-Origin-Opener-Policy", "same-origin");
   headers.set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()");
-  // Pages will show personal data once residents log in; never let a shared cache keep them.
+  // Pages show personal data to logged-in residents; never let any cache keep them.
   if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
 }

@@ -35,6 +35,14 @@ export class LoginError extends Error {
   }
 }
 
+/**
+ * `instanceof` is not enough: under `npm start` the client is created by server.ts (loaded by tsx)
+ * while routes run in Vite's module graph, so the same class exists twice.
+ */
+export function isLoginError(err: unknown): err is LoginError {
+  return err instanceof Error && err.name === "LoginError" && "code" in err;
+}
+
 export interface PendingLogin {
   state: string;
   nonce: string;
