@@ -229,7 +229,7 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
     if (hosted) batch.announce.push(envelope.id);
     else {
       const at = now();
-      const reaction = react(state, directory, envelope, at.toISOString().slice(0, 10), at.toISOString());
+      const reaction = react(state, envelope, at.toISOString().slice(0, 10), at.toISOString());
       batch.events.push(...reaction.events);
       for (const out of reaction.send) await send(out, batch);
     }

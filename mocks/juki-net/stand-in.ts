@@ -34,13 +34,7 @@ export interface Reaction {
   send: Outgoing[];
 }
 
-export function react(
-  state: State,
-  directory: Directory,
-  msg: Envelope,
-  today: string,
-  now: string,
-): Reaction {
+export function react(state: State, msg: Envelope, today: string, now: string): Reaction {
   switch (msg.kind) {
     case "moveOutRequest":
       return moveOutRequest(state, msg, today);
@@ -62,7 +56,6 @@ export function react(
     }
     default:
       // moveOutRefused / moveOutCancelled to a stand-in: recorded with the message, nothing to do.
-      void directory;
       return { events: [], send: [] };
   }
 }
