@@ -53,7 +53,11 @@ export async function applicationFormAction(kind: ApplicationKind, { request, co
   const allowed = eligibility(portal, session);
   const ctx = rulesContext(portal, session, kind);
   if (!allowed.ok || !ctx) {
-    throw data({ block: allowed.ok ? "unknownOrigin" : allowed.block }, { status: 403 });
+    // The page already says why; a forged post gets a plain refusal.
+    throw new Response("オンラインでは申請できません (online filing is not possible for this holder)", {
+      status: 403,
+      headers: { "Content-Type": "text/plain; charset=utf-8" },
+    });
   }
   const submission = parseWithZod(formData, { schema: applicationFormSchema(ctx) });
   if (submission.status !== "success") {
