@@ -3,7 +3,16 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "**/build/**", ".data/**", ".test-data/**", "tests/e2e/**"],
+    // Whole-system tests run afterwards, one at a time: vitest.system.config.ts.
+    exclude: [
+      "node_modules/**",
+      "**/build/**",
+      ".data/**",
+      ".test-data/**",
+      "tests/start.test.ts",
+      "tests/system/**",
+      "tests/e2e/**",
+    ],
     globalSetup: ["tests/support/global-setup.ts"],
     // Each file gets its own database; two cores here, so a few files at once is plenty.
     pool: "forks",
