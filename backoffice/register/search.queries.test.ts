@@ -8,7 +8,15 @@ import { verifyAuditChain } from "./audit.js";
 import { type Actor, ForbiddenError } from "./authorization.js";
 import { makeMyNumber } from "./identifiers.js";
 import { insertResident } from "./search.fixtures.js";
-import { findByMyNumber, findByResidentCode, SearchError, searchResidents } from "./search.queries.js";
+import {
+  BROAD_QUERY_PREFIX_MATCHES,
+  findByMyNumber,
+  findByResidentCode,
+  NEAR_MISS_THRESHOLD,
+  SearchError,
+  searchKey,
+  searchResidents,
+} from "./search.queries.js";
 
 const SUMIDA = "131075";
 const clerk: Actor = { staffId: "search-clerk", lgCode: SUMIDA, roles: ["clerk"] };
@@ -168,6 +176,18 @@ describe("four-item search", () => {
     expect(typo.rows.find((r) => r.familyName === "墨田" && r.givenName === "太郎")!.score).toBeLessThan(0.3);
   });
 
+  it("lists a one-character slip but not a name below the near-miss threshold", async () => {
+    const q = (name: string) => searchResidents(db, { lgCode: SUMIDA, actor: clerk, purpose: PURPOSE, name });
+    expect(names(await q("ワタヌベメグミ"))).toEqual(["渡邊恵"]);
+    // Two slips: similarity 0.45, above pg_trgm's default 0.3 but below NEAR_MISS_THRESHOLD.
+    const far = "ワタヌベメグム";
+    const sim = await sql<{ s: number }>`
+      select similarity(register.search_key('ワタナベメグミ'), register.search_key(${far})) as s`.execute(db);
+    expect(sim.rows[0]!.s).toBeGreaterThan(0.3);
+    expect(sim.rows[0]!.s).toBeLessThan(NEAR_MISS_THRESHOLD);
+    expect(names(await q(far))).toEqual([]);
+  });
+
   it("combines birth date, sex and address; address text is width-folded", async () => {
     const byBirth = await searchResidents(db, {
       lgCode: SUMIDA,
@@ -199,6 +219,57 @@ describe("four-item search", () => {
       address: "レジデンス５０２",
     });
     expect(names(both).sort()).toEqual(["墨田太郎", "墨田花子"]);
+  });
+
+  it("the query's search key is the database's (register.search_key), for any character", async () => {
+    const samples = ["スミダタロウ", "墨田太郎", "𠮷野", "NGUYENVANAN", "ｱ", "a%_\\", ""];
+    for (const s of samples) {
+      const got = (await sql<{ k: string | null }>`select register.search_key(${s}) as k`.execute(db))
+        .rows[0]!.k;
+      expect(got, s).toBe(searchKey(s));
+    }
+    // Distinct characters of the BMP get distinct codes.
+    expect(new Set(["ア", "イ", "高", "髙", "一", "二"].map(searchKey)).size).toBe(6);
+  });
+
+  it("a broad name (more than the cap start with it) lists prefix matches only, and says so", async () => {
+    await sql`
+      insert into register.household (id, lg_code) values ('00000000-0000-4000-8000-00000000b0ad', ${SUMIDA})`.execute(
+      admin,
+    );
+    await sql`
+      insert into register.resident (
+        id, lg_code, household_id, relationship, resident_code, family_name, given_name, family_kana, given_kana,
+        name_search, kana_search, birth_date, sex, nationality, resident_since, address_since, town, chome, block,
+        address_line, status, version)
+      select gen_random_uuid(), ${SUMIDA}, '00000000-0000-4000-8000-00000000b0ad', '世帯員', '8' || lpad(i::text, 10, '0'),
+        '広野', '花' || i, 'ヒロノ', 'ハナ', '広野花' || i, 'ヒロノハナ', '2001-01-01', 'female', 'JP',
+        '2001-01-01', '2001-01-01', '業平', 1, 1, '東京都墨田区業平一丁目1番1号', 'active', 1
+      from generate_series(1, ${BROAD_QUERY_PREFIX_MATCHES + 1}) i`.execute(admin);
+    await insertResident(admin, {
+      familyName: "大広野",
+      givenName: "花",
+      familyKana: "オオヒロノ",
+      givenKana: "ハナ",
+    });
+    const broad = await searchResidents(db, {
+      lgCode: SUMIDA,
+      actor: clerk,
+      purpose: PURPOSE,
+      name: "ヒロノ",
+    });
+    expect(broad.broad).toBe(true);
+    expect(broad.total).toBe(BROAD_QUERY_PREFIX_MATCHES + 1);
+    // Narrowed by birth date, the same name is not broad, and contained names come back too.
+    const narrow = await searchResidents(db, {
+      lgCode: SUMIDA,
+      actor: clerk,
+      purpose: PURPOSE,
+      name: "ヒロノ",
+      birthDate: "1980-01-01",
+    });
+    expect(narrow.broad).toBe(false);
+    expect(names(narrow)).toEqual(["大広野花"]);
   });
 
   it("paginates with a stable order and the total", async () => {

@@ -19,9 +19,10 @@ import { normalizeKana, normalizeName } from "./names.js";
  * Name ranking mirrors `nameMatchScore` (names.ts) in SQL, so the bands are the same everywhere:
  * 1 exact normalized match; 0.6–0.9 prefix; 0.3–0.6 contained; below 0.3 trigram similarity only.
  * A name query is matched against both keys: `name_search` (normalizeName of the name as
- * written) and `kana_search` (normalizeKana of the フリガナ), and the better score counts. The
- * trigram indexes hold the hex form of the keys (migration 2026-11-26T0520_search-indexes
- * explains why: pg_trgm sees no kana or kanji under the C locale).
+ * written) and `kana_search` (normalizeKana of the フリガナ), and the better score counts.
+ * Exact and prefix matches come from b-tree indexes; contained and similar names from trigram
+ * indexes over the stored search keys `name_key` / `kana_key` (migration
+ * 2026-11-26T0520_search-indexes explains why: pg_trgm sees no kana or kanji under the C locale).
  */
 
 export class SearchError extends Error {
@@ -68,13 +69,6 @@ export interface FourItemQuery extends CommonArgs {
   /** Page size, 1–100 (default 20). */
   limit?: number;
   offset?: number;
-}
-
-export interface SearchPage {
-  total: number;
-  limit: number;
-  offset: number;
-  rows: ResidentHit[];
 }
 
 type Db = Kysely<BackofficeDatabase>;
@@ -211,43 +205,72 @@ function likeEscape(s: string): string {
 }
 
 /**
- * Similarity of the hex forms above which a name that does not contain the query still counts.
- * The hex form shares a few trigrams between any two kana (their UTF-8 lead bytes), so names that
- * share one kana out of three reach 0.3–0.45; one changed kana in a name stays above 0.55
- * (スズキ/スヅキ 0.58, 墨田太郎/墨田太朗 0.6, スミダタロウ/スミタタロウ 0.85).
+ * The search key of migration 2026-11-26T0520 (`register.search_key`), computed here for the
+ * query so that the LIKE pattern is a constant the trigram index can use: four hex digits per
+ * character, a bijective scramble of its code point modulo the prime 65521.
  */
-const NEAR_MISS_THRESHOLD = 0.5;
-
-/** Hex of the UTF-8 bytes: the locale-independent form the trigram indexes hold (migration 2026-11-26T0520). */
-function hex(s: string): string {
-  return Buffer.from(s, "utf8").toString("hex");
+export function searchKey(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    out += ((ch.codePointAt(0)! * 40503) % 65521).toString(16).padStart(4, "0");
+  }
+  return out;
 }
+
+/**
+ * Similarity of search keys from which a name that neither starts with nor contains the query
+ * still counts as a near miss: one changed character in a six-character name stays above it
+ * (スミダタロウ/スミタタロウ 0.66, 墨田太郎/墨田太朗 0.55); names sharing one character of three stay below.
+ * Lower thresholds let the near misses of a common name run into the thousands.
+ */
+export const NEAR_MISS_THRESHOLD = 0.5;
+
+/**
+ * When more records than this start with the query, contained and similar names are left out:
+ * they would rank below all of those anyway, and finding them costs a trigram recheck per record.
+ * The page says so (`broad`), so the screen can ask for more items (生年月日, 住所) instead.
+ */
+export const BROAD_QUERY_PREFIX_MATCHES = 200;
+
+/** A normalized name key and its stored search key (migration 2026-11-26T0520). */
+interface KeyColumns {
+  key: RawBuilder<unknown>;
+  searchKey: RawBuilder<unknown>;
+}
+const NAME: KeyColumns = { key: sql`r.name_search`, searchKey: sql`r.name_key` };
+const KANA: KeyColumns = { key: sql`r.kana_search`, searchKey: sql`r.kana_key` };
 
 /**
  * The SQL twin of nameMatchScore for a key column and an already-normalized query: exact,
- * prefix and contained are decided on the column itself; below them, trigram similarity of the
- * hex forms (scaled into [0, 0.3), so it never outranks a contained match).
+ * prefix and contained are decided on the key itself; below them, trigram similarity of the
+ * search keys, scaled into [0, 0.3) so that it never outranks a contained match.
  */
-function scoreSql(column: RawBuilder<unknown>, q: string): RawBuilder<number> {
-  const pattern = likeEscape(q);
+function scoreSql(k: KeyColumns, q: string): RawBuilder<number> {
   const qLen = [...q].length;
   return sql<number>`case
-    when ${column} = ${q} then 1.0
-    when ${column} like ${`${pattern}%`} then 0.6 + 0.3 * ${qLen}::float8 / greatest(char_length(${column}), 1)
-    when ${column} like ${`%${pattern}%`} then 0.3 + 0.3 * ${qLen}::float8 / greatest(char_length(${column}), 1)
-    else 0.299 * similarity(register.search_hex(${column}), ${hex(q)}) end`;
+    when ${k.key} = ${q} then 1.0
+    when ${k.key} like ${`${likeEscape(q)}%`} then 0.6 + 0.3 * ${qLen}::float8 / greatest(char_length(${k.key}), 1)
+    when strpos(${k.key}, ${q}) > 0 then 0.3 + 0.3 * ${qLen}::float8 / greatest(char_length(${k.key}), 1)
+    else 0.299 * similarity(${k.searchKey}, ${searchKey(q)}) end`;
+}
+
+/** The key starts with the query (b-tree, text_pattern_ops). */
+function prefixMatch(k: KeyColumns, q: string): RawBuilder<boolean> {
+  return sql<boolean>`${k.key} like ${`${likeEscape(q)}%`}`;
 }
 
 /**
- * Candidates for a name: the key contains the query (an indexed LIKE on the hex form, rechecked
- * on the key so that a hex match across a character boundary does not count), or is similar to
- * it (pg_trgm's `%` on the hex form, above pg_trgm.similarity_threshold, which the search sets
- * to NEAR_MISS_THRESHOLD for its own query).
+ * The key contains the query (indexed LIKE on the search key, rechecked on the key with strpos so
+ * that a match across a character boundary does not count), or its search key is similar
+ * (pg_trgm's `%`, above pg_trgm.similarity_threshold, which the search sets to
+ * NEAR_MISS_THRESHOLD for the rest of its transaction). strpos rather than LIKE: a trigram index on the key itself (useless under
+ * the C locale, where it holds no trigram for kana or kanji) must not tempt the planner.
  */
-function nameCandidates(column: RawBuilder<unknown>, q: string): RawBuilder<boolean> {
+function fuzzyMatch(k: KeyColumns, q: string): RawBuilder<boolean> {
+  const key = searchKey(q);
   return sql<boolean>`(
-    (register.search_hex(${column}) like ${`%${hex(q)}%`} and ${column} like ${`%${likeEscape(q)}%`})
-    or register.search_hex(${column}) % ${hex(q)})`;
+    (${k.searchKey} like ${`%${key}%`} and strpos(${k.key}, ${q}) > 0)
+    or ${k.searchKey} % ${key})`;
 }
 
 /** The address key: NFKC, no spaces of either width. */
@@ -256,6 +279,18 @@ export function normalizeAddress(s: string): string {
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export interface SearchPage {
+  total: number;
+  limit: number;
+  offset: number;
+  /**
+   * True when so many records start with the name that contained and similar names were left
+   * out (BROAD_QUERY_PREFIX_MATCHES): `total` then counts the prefix matches only.
+   */
+  broad: boolean;
+  rows: ResidentHit[];
+}
 
 /**
  * Four-item search (4情報検索): any combination of name, birth date, sex and address; at least one
@@ -282,51 +317,50 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
   }
 
   return authorized(db, query, async (trx, role) => {
-    const conditions: RawBuilder<unknown>[] = [
+    const filters: RawBuilder<unknown>[] = [
       sql`r.lg_code = ${query.lgCode}`,
       statusFilter(query.includeRemoved),
     ];
-    let score: RawBuilder<number> = sql<number>`1.0`;
-    if (qName) {
-      const nameScore = scoreSql(sql`r.name_search`, qName);
-      const kanaScore = scoreSql(sql`r.kana_search`, qKana);
-      score = sql<number>`greatest(${nameScore}, ${kanaScore})`;
-      conditions.push(
-        sql`(${nameCandidates(sql`r.name_search`, qName)} or ${nameCandidates(sql`r.kana_search`, qKana)})`,
-      );
-    }
-    if (query.birthDate) conditions.push(sql`r.birth_date = ${query.birthDate}::date`);
-    if (query.sex) conditions.push(sql`r.sex = ${query.sex}`);
+    if (query.birthDate) filters.push(sql`r.birth_date = ${query.birthDate}::date`);
+    if (query.sex) filters.push(sql`r.sex = ${query.sex}`);
     if (qAddress) {
-      conditions.push(
+      filters.push(
         sql`replace(replace(normalize(r.address_line, NFKC), ' ', ''), '　', '') like ${`%${likeEscape(qAddress)}%`}`,
       );
     }
-    // Transaction-local, and put back afterwards in case the caller's transaction relies on it.
-    const previous = qName
-      ? (
-          await sql<{ prev: string | null }>`
-            select current_setting('pg_trgm.similarity_threshold', true) as prev,
-                   set_config('pg_trgm.similarity_threshold', ${String(NEAR_MISS_THRESHOLD)}, true)`.execute(
-            trx,
-          )
-        ).rows[0]?.prev || "0.3"
-      : null;
+    let score: RawBuilder<number> = sql<number>`1.0`;
+    let broad = false;
+    const conditions = [...filters];
+    if (qName) {
+      score = sql<number>`greatest(${scoreSql(NAME, qName)}, ${scoreSql(KANA, qKana)})`;
+      const prefix = sql`(${prefixMatch(NAME, qName)} or ${prefixMatch(KANA, qKana)})`;
+      // One round trip: the near-miss threshold for this transaction (pg_trgm's `%` reads it),
+      // and whether the name is broad.
+      const counted = await sql<{ n: number | string }>`
+        select set_config('pg_trgm.similarity_threshold', ${String(NEAR_MISS_THRESHOLD)}, true) as threshold,
+          (select count(*) from (
+            select 1 from register.resident r where ${sql.join([...filters, prefix], sql` and `)}
+            limit ${BROAD_QUERY_PREFIX_MATCHES + 1}) x) as n`.execute(trx);
+      broad = Number(counted.rows[0]?.n ?? 0) > BROAD_QUERY_PREFIX_MATCHES;
+      conditions.push(
+        broad ? prefix : sql`(${prefix} or ${fuzzyMatch(NAME, qName)} or ${fuzzyMatch(KANA, qKana)})`,
+      );
+    }
+    const where = sql.join(conditions, sql` and `);
     const found = await sql<HitRow & { total: number | string }>`
       select ${HIT_COLUMNS}, ${score} as score, count(*) over () as total
       from register.resident r
-      where ${sql.join(conditions, sql` and `)}
+      where ${where}
       order by score desc, r.kana_search, r.name_search, r.birth_date, r.id
       limit ${limit} offset ${offset}`.execute(trx);
     let total = found.rows[0] ? Number(found.rows[0].total) : 0;
     if (found.rows.length === 0 && offset > 0) {
       // Past the last page: the window count is empty, so count separately.
-      const c = await sql<{ n: number | string }>`
-        select count(*) as n from register.resident r where ${sql.join(conditions, sql` and `)}`.execute(trx);
+      const c = await sql<{
+        n: number | string;
+      }>`select count(*) as n from register.resident r where ${where}`.execute(trx);
       total = Number(c.rows[0]?.n ?? 0);
     }
-    if (previous)
-      await sql`select set_config('pg_trgm.similarity_threshold', ${previous}, true)`.execute(trx);
     const rows = found.rows.map(toHit);
     await appendAudit(trx, {
       lgCode: query.lgCode,
@@ -343,11 +377,12 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
           ...(qAddress ? ["address"] : []),
         ],
         includeRemoved: Boolean(query.includeRemoved),
+        broad,
         total,
         offset,
         resultIds: rows.map((r) => r.id),
       },
     });
-    return { total, limit, offset, rows };
+    return { total, limit, offset, broad, rows };
   });
 }
