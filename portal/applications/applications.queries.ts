@@ -22,6 +22,11 @@ export interface ApplicationRow {
   submittedAt: Date | null;
 }
 
+/** Ids come from URLs: anything but a UUID is simply not found (and never reaches SQL as a uuid). */
+export function isUuid(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}
+
 const columns = [
   "id",
   "receipt_number",
@@ -121,7 +126,7 @@ export async function findApplication(
   holderSub: string,
   id: string,
 ): Promise<ApplicationRow | undefined> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const r = await db
     .selectFrom("portal.application")
     .select(columns)
@@ -136,6 +141,7 @@ export async function lockApplication(
   holderSub: string,
   id: string,
 ): Promise<ApplicationRow | undefined> {
+  if (!isUuid(id)) return undefined;
   const r = await trx
     .selectFrom("portal.application")
     .select(columns)
@@ -148,6 +154,7 @@ export async function lockApplication(
 
 /** For the status processor: any holder's application, locked. */
 export async function lockApplicationById(trx: Trx, id: string): Promise<ApplicationRow | undefined> {
+  if (!isUuid(id)) return undefined;
   const r = await trx
     .selectFrom("portal.application")
     .select(columns)

@@ -68,16 +68,19 @@ const int = (min: number, max: number) =>
     .min(min, `min:${min}`)
     .max(max, `max:${max}`);
 
-export const memberSchema = z.object({
-  familyName: text(30),
-  givenName: text(30),
-  familyKana: text(30).regex(KANA, "kana"),
-  givenKana: text(30).regex(KANA, "kana"),
-  birthDate: isoDate(),
-  relationship: z.enum(RELATIONSHIPS, { errorMap: () => ({ message: "required" }) }),
-  cardContinuedUse: z.boolean().default(false),
-});
-export type MemberInput = z.infer<typeof memberSchema>;
+/** A person moving with the filer; the birth date cannot be after `today`. */
+export function memberSchema(today: IsoDate) {
+  return z.object({
+    familyName: text(30),
+    givenName: text(30),
+    familyKana: text(30).regex(KANA, "kana"),
+    givenKana: text(30).regex(KANA, "kana"),
+    birthDate: isoDate().refine((d) => !isIsoDate(d) || daysBetween(d, today) >= 0, "birthDate.future"),
+    relationship: z.enum(RELATIONSHIPS, { errorMap: () => ({ message: "required" }) }),
+    cardContinuedUse: z.boolean().default(false),
+  });
+}
+export type MemberInput = z.infer<ReturnType<typeof memberSchema>>;
 
 export function applicationFormSchema(ctx: RulesContext) {
   return z
@@ -92,7 +95,7 @@ export function applicationFormSchema(ctx: RulesContext) {
       building: optionalText(60),
       filerRelationship: z.enum(RELATIONSHIPS, { errorMap: () => ({ message: "required" }) }),
       filerCardContinuedUse: z.boolean().default(false),
-      members: z.array(memberSchema).max(MAX_MEMBERS, `maxMembers:${MAX_MEMBERS}`).default([]),
+      members: z.array(memberSchema(ctx.today)).max(MAX_MEMBERS, `maxMembers:${MAX_MEMBERS}`).default([]),
       joinExisting: z.boolean().default(false),
       existingHeadFamilyName: optionalText(30),
       existingHeadGivenName: optionalText(30),
@@ -152,10 +155,6 @@ export function applicationFormSchema(ctx: RulesContext) {
       } else if (heads !== 1) {
         add(["householdHead"], "household.oneHead");
       }
-      v.members.forEach((m, i) => {
-        if (isIsoDate(m.birthDate) && daysBetween(m.birthDate, ctx.today) < 0)
-          add(["members", i, "birthDate"], "birthDate.future");
-      });
 
       // 5. 来庁予定日: a business day, after today, not before the move, within 14 days of it.
       if (isIsoDate(v.plannedVisitDate)) {

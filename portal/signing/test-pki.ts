@@ -14,12 +14,12 @@ const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
 export interface TestPki {
   rootPem: string;
-  issue(opts: {
-    serial: string;
-    notBefore?: Date;
-    notAfter?: Date;
-    keyUsage?: number;
-  }): Promise<{ certificatePem: string; sign(application: unknown): { digest: string; signature: string } }>;
+  issue(opts: { serial: string; notBefore?: Date; notAfter?: Date; keyUsage?: number }): Promise<{
+    certificatePem: string;
+    sign(application: unknown): { digest: string; signature: string };
+    /** Signs the 32 digest bytes (base64url), as the card IdP's signing API does. */
+    signDigest(digest: string): string;
+  }>;
 }
 
 export async function createTestPki(name = "Test JPKI Root"): Promise<TestPki> {
@@ -64,17 +64,19 @@ export async function createTestPki(name = "Test JPKI Root"): Promise<TestPki> {
         webcrypto as unknown as Crypto,
       );
       const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
+      const signDigest = (digest: string) =>
+        sign("sha256", Buffer.from(digest, "base64url"), {
+          key: pkcs8,
+          format: "der",
+          type: "pkcs8",
+        }).toString("base64url");
       return {
         certificatePem: cert.toString("pem"),
         sign(application: unknown) {
           const digest = applicationDigest(application);
-          const signature = sign("sha256", Buffer.from(digest, "base64url"), {
-            key: pkcs8,
-            format: "der",
-            type: "pkcs8",
-          }).toString("base64url");
-          return { digest, signature };
+          return { digest, signature: signDigest(digest) };
         },
+        signDigest,
       };
     },
   };
