@@ -3,8 +3,10 @@ import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import { appendAudit } from "./audit.js";
 import { type Actor, authorize, authorizeOrAudit, type StaffRole } from "./authorization.js";
 import { isValidMyNumber, isValidResidentCode } from "./identifiers.js";
-import { type MyNumberKeys, myNumberIndex } from "./my-number.js";
+import { type MyNumberKeys, myNumberIndex, readMyNumber } from "./my-number.js";
 import { normalizeKana, normalizeName } from "./names.js";
+import { type ResidentState, rowToState } from "./record.js";
+import { getResident } from "./records.queries.js";
 
 /**
  * Search of the register by staff: by 住民票コード, by 個人番号 (through its blind index), or by
@@ -384,5 +386,71 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
       },
     });
     return { total, limit, offset, broad, rows };
+  });
+}
+
+/** A record as staff see it: every item but the sealed 個人番号, which comes only when asked for. */
+export type ResidentView = Omit<ResidentState, "myNumberCipher" | "myNumberIndex"> & {
+  id: string;
+  version: number;
+  /** Whether a 個人番号 is recorded (without reading it). */
+  hasMyNumber: boolean;
+  /** Present only when asked for with `withMyNumber` (a separately audited read). */
+  myNumber?: string | null;
+};
+
+/**
+ * Opens one record (住民票の閲覧): authorized as `viewRecord`, audited as `record.view` with whose
+ * record and why. With `withMyNumber` (and the keys), the 個人番号 is read through readMyNumber,
+ * which writes its own `myNumber.read` row. A 除票 opens only with `includeRemoved`.
+ */
+export async function viewResident(
+  db: Db,
+  args: CommonArgs & { residentId: string; withMyNumber?: boolean },
+  keys?: MyNumberKeys,
+): Promise<ResidentView | null> {
+  if (args.withMyNumber && !keys) throw new SearchError("個人番号を表示するには鍵が必要です");
+  if (!/^[0-9a-f-]{36}$/i.test(args.residentId)) throw new SearchError("住民 ID の形式が正しくありません");
+  return authorized(db, args, async (trx, role) => {
+    const row = await getResident(trx, args.residentId);
+    const visible =
+      row &&
+      row.lg_code === args.lgCode &&
+      (row.status === "active" ||
+        row.status === "moveOutScheduled" ||
+        (args.includeRemoved && row.status === "removed"));
+    await appendAudit(trx, {
+      lgCode: args.lgCode,
+      actor: auditActor(args.actor, role),
+      action: "record.view",
+      subjectResidentId: visible ? row.id : null,
+      purpose: args.purpose,
+      detail: {
+        found: Boolean(visible),
+        includeRemoved: Boolean(args.includeRemoved),
+        withMyNumber: Boolean(args.withMyNumber),
+      },
+    });
+    if (!visible) return null;
+    const { myNumberCipher, myNumberIndex: _index, ...state } = rowToState(row);
+    const view: ResidentView = {
+      ...state,
+      id: row.id,
+      version: row.version,
+      hasMyNumber: myNumberCipher !== null,
+    };
+    if (args.withMyNumber && keys) {
+      view.myNumber = await readMyNumber(
+        trx,
+        {
+          residentId: row.id,
+          lgCode: args.lgCode,
+          actor: auditActor(args.actor, role),
+          purpose: args.purpose,
+        },
+        keys,
+      );
+    }
+    return view;
   });
 }
