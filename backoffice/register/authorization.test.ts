@@ -17,6 +17,7 @@ import {
   type CommandName,
   consumeApproval,
   ForbiddenError,
+  listPendingApprovals,
   POLICY,
   rejectApproval,
   requestApproval,
@@ -257,6 +258,26 @@ describe("refusals and approvals (database)", () => {
           consumeApproval(trx, { approvalId: id, lgCode: SUMIDA, command: "exOfficioRemoval" }),
         ),
     ).rejects.toThrow(/却下/);
+  });
+
+  it("a supervisor's queue lists pending requests of their municipality only, sealed ones still sealed", async () => {
+    const mine = await request(supervisor, { residentId: "queue-1" });
+    const theirs = await request(clerk, { residentId: "queue-2" });
+    const queue = await listPendingApprovals(db, { lgCode: SUMIDA, viewer: supervisor });
+    const byId = new Map(queue.map((q) => [q.id, q]));
+    expect(byId.get(mine)).toMatchObject({
+      ownRequest: true,
+      payload: { residentId: "queue-1" },
+      sealed: false,
+    });
+    expect(byId.get(theirs)).toMatchObject({ ownRequest: false, requestedBy: clerk.staffId });
+    expect(queue.every((q) => q.command === "exOfficioRemoval" || q.command === "exOfficioCorrection")).toBe(
+      true,
+    );
+    await expect(listPendingApprovals(db, { lgCode: SUMIDA, viewer: clerk })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    expect(await listPendingApprovals(db, { lgCode: TAITO, viewer: taitoSupervisor })).toEqual([]);
   });
 
   it("only commands that need one can be requested, and only by someone allowed to run them", async () => {

@@ -453,3 +453,51 @@ export async function consumeApproval(
     payload,
   };
 }
+
+export interface PendingApproval {
+  id: string;
+  command: CommandName;
+  requestedBy: string;
+  requestedRole: StaffRole;
+  requestedAt: Date;
+  /** The payload when stored in clear (references only); null when sealed. */
+  payload: unknown;
+  sealed: boolean;
+  /** The viewer made this request, so cannot approve it. */
+  ownRequest: boolean;
+}
+
+/**
+ * The supervisor's queue (承認待ち一覧): pending requests of their municipality, oldest first.
+ * Sealed payloads stay sealed here; they open only when the approved command consumes them.
+ */
+export async function listPendingApprovals(
+  db: Kysely<BackofficeDatabase>,
+  args: { lgCode: string; viewer: Actor; limit?: number },
+): Promise<PendingApproval[]> {
+  authorize(args.viewer, "approve", args.lgCode);
+  const limit = Math.min(Math.max(args.limit ?? 50, 1), 200);
+  const rows = await sql<{
+    id: string;
+    command: CommandName;
+    requested_by: string;
+    requested_role: StaffRole;
+    requested_at: Date;
+    payload: unknown;
+    sealed: boolean;
+  }>`
+    select id, command, requested_by, requested_role, requested_at, payload, payload_cipher is not null as sealed
+    from register.approval
+    where lg_code = ${args.lgCode} and status = 'pending'
+    order by requested_at, id limit ${limit}`.execute(db);
+  return rows.rows.map((r) => ({
+    id: r.id,
+    command: r.command,
+    requestedBy: r.requested_by,
+    requestedRole: r.requested_role,
+    requestedAt: r.requested_at,
+    payload: r.sealed ? null : r.payload,
+    sealed: r.sealed,
+    ownRequest: r.requested_by === args.viewer.staffId,
+  }));
+}
