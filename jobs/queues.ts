@@ -82,6 +82,25 @@ export const queues = {
     "backoffice",
     z.object({ messageId: z.string().uuid(), kind: z.string().min(1) }),
   ),
+  /**
+   * Register → 住基ネット (市町村CS): a change's 本人確認情報 to send. Ids only: the worker reads
+   * the record in the closed zone (backoffice/register/identity-info.ts). Ordering key: the
+   * resident id, so one person's changes reach the national server in the order they were made.
+   */
+  jukiNetIdentity: defineQueue(
+    "juki-net-identity",
+    "backoffice",
+    z.object({ changeId: z.string().uuid(), residentId: z.string().uuid() }),
+  ),
+  /**
+   * Register → downstream address systems (団体内統合宛名 / 宛名管理): a record changed. Ids only;
+   * ordering key: the resident id.
+   */
+  addressNotice: defineQueue(
+    "address-notice",
+    "backoffice",
+    z.object({ changeId: z.string().uuid(), residentId: z.string().uuid() }),
+  ),
 } as const;
 
 export type Queues = typeof queues;

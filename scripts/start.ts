@@ -5,6 +5,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { z } from "zod";
+import { loadMyNumberKeys } from "../backoffice/register/my-number.js";
+import { seedRegister } from "../backoffice/register/seed.js";
 import { createDb, describeUrl, withCredentials, withDatabase } from "../db/connect.js";
 import { ensureDatabase, startEmbeddedPostgres } from "../db/embedded.js";
 import { migrateQueueBackend, migrateToLatest } from "../db/migrate.js";
@@ -138,10 +140,17 @@ async function main(): Promise<void> {
 
     // 3. Seed
     const office = createDb<BackofficeDatabase>(urls.backoffice, { max: 1 });
-    const seeded = await seedMunicipalities(office, world).finally(() => office.destroy());
+    const { seeded, register } = await (async () => {
+      const municipalities = await seedMunicipalities(office, world);
+      const keys = loadMyNumberKeys({ DATA_DIR: env.DATA_DIR, ...myNumberKeyEnv() });
+      return { seeded: municipalities, register: await seedRegister(office, world, keys) };
+    })().finally(() => office.destroy());
     say(
       seeded ? `seeded ${seeded} municipalities from ${path.relative(root, worldFile)}` : "seed: nothing new",
     );
+    if (register.residents || register.households) {
+      say(`seeded the register: ${register.residents} residents in ${register.households} households`);
+    }
 
     // 4. Every part
     const common = {
@@ -243,6 +252,16 @@ async function main(): Promise<void> {
 }
 
 class StartError extends Error {}
+
+/** The 個人番号 keys from the environment when given (production); else dev keys in DATA_DIR. */
+function myNumberKeyEnv(): { MY_NUMBER_ENCRYPTION_KEY?: string; MY_NUMBER_INDEX_KEY?: string } {
+  return {
+    ...(process.env.MY_NUMBER_ENCRYPTION_KEY
+      ? { MY_NUMBER_ENCRYPTION_KEY: process.env.MY_NUMBER_ENCRYPTION_KEY }
+      : {}),
+    ...(process.env.MY_NUMBER_INDEX_KEY ? { MY_NUMBER_INDEX_KEY: process.env.MY_NUMBER_INDEX_KEY } : {}),
+  };
+}
 
 async function assertReachable(url: string, variable: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });

@@ -447,11 +447,14 @@ export function* generateHouseholds(opts: GenerateOptions): Generator<SyntheticH
 // ---------------------------------------------------------------------------------------------
 // COPY
 
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+
 /** One value in COPY's text format. */
 function copyValue(v: unknown): string {
   if (v === null || v === undefined) return "\\N";
   if (Buffer.isBuffer(v)) return `\\\\x${v.toString("hex")}`;
   const s = typeof v === "string" ? v : String(v);
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t");
 }
 

@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import * as m20261126T0430 from "./2026-11-26T0430_zones-and-messaging.js";
+import * as m20261126T0500 from "./2026-11-26T0500_register.js";
 import * as m20261126T0501 from "./2026-11-26T0501_audit-and-approval.js";
 import * as m20261126T0510 from "./2026-11-26T0510_portal.js";
+import * as m20261126T0520 from "./2026-11-26T0520_search-indexes.js";
 
 /**
  * Every migration, by its dated name. A static list (rather than a folder scan) so that
@@ -9,6 +11,8 @@ import * as m20261126T0510 from "./2026-11-26T0510_portal.js";
  */
 export const migrations: Record<string, Migration> = {
   "2026-11-26T0430_zones-and-messaging": m20261126T0430,
+  "2026-11-26T0500_register": m20261126T0500,
   "2026-11-26T0501_audit-and-approval": m20261126T0501,
   "2026-11-26T0510_portal": m20261126T0510,
+  "2026-11-26T0520_search-indexes": m20261126T0520,
 };
