@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../db/connect.js";
@@ -108,6 +109,19 @@ describe("audit log", () => {
         .execute((trx) => appendAudit(trx, entry(99))),
     ).rejects.toThrow(/read committed/);
     await expect(append({ ...entry(99), lgCode: "13107" })).rejects.toThrow(/6 桁/);
+  });
+
+  it("any JSON detail survives the round trip through jsonb with its hash intact (property)", async () => {
+    // jsonb refuses U+0000 in strings; everything else JSON can express must verify.
+    const noNul = (v: unknown) => !JSON.stringify(v).includes("\\u0000");
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()).filter(noNul), async (detail) => {
+        await append({ ...entry(50), detail });
+        const result = await verifyAuditChain(db);
+        expect(result).toMatchObject({ ok: true });
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it("20 concurrent transactions keep a single valid chain (no fork)", async () => {
