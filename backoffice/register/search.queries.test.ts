@@ -164,17 +164,16 @@ describe("four-item search", () => {
     expect(contained).toBeLessThan(0.6);
   });
 
-  it("finds a near miss by trigram similarity, below every contained match", async () => {
-    const page = await searchResidents(db, { lgCode: SUMIDA, actor: clerk, purpose: PURPOSE, name: "ｽﾐﾀﾞﾀﾛ" });
-    expect(names(page)[0]).toBe("墨田太郎");
-    const typo = await searchResidents(db, {
-      lgCode: SUMIDA,
-      actor: clerk,
-      purpose: PURPOSE,
-      name: "スミタタロウ",
-    });
+  it("lists similar names (trigram similarity, below 0.3) only when nothing starts with or contains the name", async () => {
+    const q = (name: string) => searchResidents(db, { lgCode: SUMIDA, actor: clerk, purpose: PURPOSE, name });
+    const prefix = await q("ｽﾐﾀﾞﾀﾛ");
+    expect(names(prefix)).toEqual(["墨田太郎"]);
+    expect(prefix.nearMisses).toBe(false);
+    const typo = await q("スミタタロウ");
+    expect(typo.nearMisses).toBe(true);
     expect(names(typo)).toContain("墨田太郎");
-    expect(typo.rows.find((r) => r.familyName === "墨田" && r.givenName === "太郎")!.score).toBeLessThan(0.3);
+    expect(typo.rows.every((r) => r.score > 0 && r.score < 0.3)).toBe(true);
+    expect((await audit()).at(-1)!.detail).toMatchObject({ nearMisses: true, total: typo.total });
   });
 
   it("lists a one-character slip but not a name below the near-miss threshold", async () => {

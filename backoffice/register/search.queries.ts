@@ -20,6 +20,8 @@ import { getResident } from "./records.queries.js";
  *
  * Name ranking mirrors `nameMatchScore` (names.ts) in SQL, so the bands are the same everywhere:
  * 1 exact normalized match; 0.6–0.9 prefix; 0.3–0.6 contained; below 0.3 trigram similarity only.
+ * Similar names are looked for only when nothing starts with or contains the name (`nearMisses`),
+ * and contained ones only when at most BROAD_QUERY_PREFIX_MATCHES records start with it (`broad`).
  * A name query is matched against both keys: `name_search` (normalizeName of the name as
  * written) and `kana_search` (normalizeKana of the フリガナ), and the better score counts.
  * Exact and prefix matches come from b-tree indexes; contained and similar names from trigram
@@ -223,7 +225,6 @@ export function searchKey(s: string): string {
  * Similarity of search keys from which a name that neither starts with nor contains the query
  * still counts as a near miss: one changed character in a six-character name stays above it
  * (スミダタロウ/スミタタロウ 0.66, 墨田太郎/墨田太朗 0.55); names sharing one character of three stay below.
- * Lower thresholds let the near misses of a common name run into the thousands.
  */
 export const NEAR_MISS_THRESHOLD = 0.5;
 
@@ -262,17 +263,18 @@ function prefixMatch(k: KeyColumns, q: string): RawBuilder<boolean> {
 }
 
 /**
- * The key contains the query (indexed LIKE on the search key, rechecked on the key with strpos so
- * that a match across a character boundary does not count), or its search key is similar
- * (pg_trgm's `%`, above pg_trgm.similarity_threshold, which the search sets to
- * NEAR_MISS_THRESHOLD for the rest of its transaction). strpos rather than LIKE: a trigram index on the key itself (useless under
- * the C locale, where it holds no trigram for kana or kanji) must not tempt the planner.
+ * The key contains the query: indexed LIKE on the search key, rechecked on the key with strpos so
+ * that a match across a character boundary does not count. strpos rather than LIKE: a trigram
+ * index on the key itself (useless under the C locale, where it holds no trigram for kana or
+ * kanji) must not tempt the planner.
  */
-function fuzzyMatch(k: KeyColumns, q: string): RawBuilder<boolean> {
-  const key = searchKey(q);
-  return sql<boolean>`(
-    (${k.searchKey} like ${`%${key}%`} and strpos(${k.key}, ${q}) > 0)
-    or ${k.searchKey} % ${key})`;
+function containsMatch(k: KeyColumns, q: string): RawBuilder<boolean> {
+  return sql<boolean>`(${k.searchKey} like ${`%${searchKey(q)}%`} and strpos(${k.key}, ${q}) > 0)`;
+}
+
+/** The search key is similar: pg_trgm's `%`, above pg_trgm.similarity_threshold (set by the search). */
+function nearMatch(k: KeyColumns, q: string): RawBuilder<boolean> {
+  return sql<boolean>`${k.searchKey} % ${searchKey(q)}`;
 }
 
 /** The address key: NFKC, no spaces of either width. */
@@ -291,6 +293,8 @@ export interface SearchPage {
    * out (BROAD_QUERY_PREFIX_MATCHES): `total` then counts the prefix matches only.
    */
   broad: boolean;
+  /** True when no name started with or contained the query, and these are similar names instead. */
+  nearMisses: boolean;
   rows: ResidentHit[];
 }
 
@@ -332,36 +336,48 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
     }
     let score: RawBuilder<number> = sql<number>`1.0`;
     let broad = false;
-    const conditions = [...filters];
+    let nameCondition: RawBuilder<unknown> | null = null;
+    let nearCondition: RawBuilder<unknown> | null = null;
     if (qName) {
       score = sql<number>`greatest(${scoreSql(NAME, qName)}, ${scoreSql(KANA, qKana)})`;
       const prefix = sql`(${prefixMatch(NAME, qName)} or ${prefixMatch(KANA, qKana)})`;
-      // One round trip: the near-miss threshold for this transaction (pg_trgm's `%` reads it),
-      // and whether the name is broad.
       const counted = await sql<{ n: number | string }>`
-        select set_config('pg_trgm.similarity_threshold', ${String(NEAR_MISS_THRESHOLD)}, true) as threshold,
-          (select count(*) from (
-            select 1 from register.resident r where ${sql.join([...filters, prefix], sql` and `)}
-            limit ${BROAD_QUERY_PREFIX_MATCHES + 1}) x) as n`.execute(trx);
+        select count(*) as n from (
+          select 1 from register.resident r where ${sql.join([...filters, prefix], sql` and `)}
+          limit ${BROAD_QUERY_PREFIX_MATCHES + 1}) x`.execute(trx);
       broad = Number(counted.rows[0]?.n ?? 0) > BROAD_QUERY_PREFIX_MATCHES;
-      conditions.push(
-        broad ? prefix : sql`(${prefix} or ${fuzzyMatch(NAME, qName)} or ${fuzzyMatch(KANA, qKana)})`,
-      );
+      nameCondition = broad
+        ? prefix
+        : sql`(${prefix} or ${containsMatch(NAME, qName)} or ${containsMatch(KANA, qKana)})`;
+      nearCondition = sql`(${nearMatch(NAME, qName)} or ${nearMatch(KANA, qKana)})`;
     }
-    const where = sql.join(conditions, sql` and `);
-    const found = await sql<HitRow & { total: number | string }>`
-      select ${HIT_COLUMNS}, ${score} as score, count(*) over () as total
-      from register.resident r
-      where ${where}
-      order by score desc, r.kana_search, r.name_search, r.birth_date, r.id
-      limit ${limit} offset ${offset}`.execute(trx);
-    let total = found.rows[0] ? Number(found.rows[0].total) : 0;
-    if (found.rows.length === 0 && offset > 0) {
-      // Past the last page: the window count is empty, so count separately.
-      const c = await sql<{
-        n: number | string;
-      }>`select count(*) as n from register.resident r where ${where}`.execute(trx);
-      total = Number(c.rows[0]?.n ?? 0);
+    const page = async (where: RawBuilder<unknown>) => {
+      const found = await sql<HitRow & { total: number | string }>`
+        select ${HIT_COLUMNS}, ${score} as score, count(*) over () as total
+        from register.resident r
+        where ${where}
+        order by score desc, r.kana_search, r.name_search, r.birth_date, r.id
+        limit ${limit} offset ${offset}`.execute(trx);
+      let total = found.rows[0] ? Number(found.rows[0].total) : 0;
+      if (found.rows.length === 0 && offset > 0) {
+        // Past the last page: the window count is empty, so count separately.
+        const c = await sql<{ n: number | string }>`
+          select count(*) as n from register.resident r where ${where}`.execute(trx);
+        total = Number(c.rows[0]?.n ?? 0);
+      }
+      return { found, total };
+    };
+    const and = (extra: RawBuilder<unknown> | null) =>
+      sql.join(extra ? [...filters, extra] : filters, sql` and `);
+    let { found, total } = await page(and(nameCondition));
+    // Similar names only when nothing starts with or contains the name (a slip of the pen): they
+    // would rank below every such match anyway, and finding them costs a trigram recheck each.
+    const nearMisses = nearCondition !== null && total === 0;
+    if (nearMisses) {
+      await sql`select set_config('pg_trgm.similarity_threshold', ${String(NEAR_MISS_THRESHOLD)}, true)`.execute(
+        trx,
+      );
+      ({ found, total } = await page(and(nearCondition)));
     }
     const rows = found.rows.map(toHit);
     await appendAudit(trx, {
@@ -380,12 +396,13 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
         ],
         includeRemoved: Boolean(query.includeRemoved),
         broad,
+        nearMisses,
         total,
         offset,
         resultIds: rows.map((r) => r.id),
       },
     });
-    return { total, limit, offset, broad, rows };
+    return { total, limit, offset, broad, nearMisses, rows };
   });
 }
 
