@@ -85,9 +85,36 @@ export type MemberInput = z.infer<ReturnType<typeof memberSchema>>;
 export function applicationFormSchema(ctx: RulesContext) {
   return z
     .object({
-      plannedMoveDate: isoDate(),
+      // The 30-day window of the online 転出届 (and, by this project's choice, of the 転居予約).
+      // Checks that need one field only sit on that field, so they show while others are empty.
+      plannedMoveDate: isoDate().superRefine((date, issues) => {
+        if (!isIsoDate(date)) return;
+        const offset = daysBetween(date, ctx.today);
+        if (offset < -ONLINE_MOVE_OUT_DAYS_BEFORE)
+          issues.addIssue({
+            code: "custom",
+            message: `moveDate.tooEarly:${addDays(date, -ONLINE_MOVE_OUT_DAYS_BEFORE)}`,
+          });
+        else if (offset > ONLINE_MOVE_OUT_DAYS_AFTER)
+          issues.addIssue({ code: "custom", message: "moveDate.tooLate" });
+      }),
+      // Where to: every municipality of Japan, searchable; not the one the filer lives in.
       // 転居予約 stays in the filer's municipality: no destination to pick.
-      destination: ctx.kind === "moveOut" ? text(40) : z.string().optional(),
+      destination:
+        ctx.kind === "moveOut"
+          ? text(40).superRefine((value, issues) => {
+              const match = resolveMunicipality(value);
+              const problem =
+                match.kind === "notFound"
+                  ? "destination.notFound"
+                  : match.kind === "ambiguous"
+                    ? "destination.ambiguous"
+                    : match.municipality.lgCode === ctx.originLgCode
+                      ? "destination.sameAsOrigin"
+                      : undefined;
+              if (problem) issues.addIssue({ code: "custom", message: problem });
+            })
+          : z.string().optional(),
       town: text(40),
       chome: int(1, 99).optional(),
       block: int(1, 9999),
@@ -105,36 +132,25 @@ export function applicationFormSchema(ctx: RulesContext) {
         .transform((v) => v.normalize("NFKC").replace(/[‐－ー−]/g, "-"))
         .refine((v) => PHONE.test(v) && [10, 11].includes(v.replace(/-/g, "").length), "phone"),
       email: z.string({ required_error: "required" }).trim().email("email").max(254, "tooLong:254"),
-      plannedVisitDate: isoDate(),
+      // 来庁予定日: after today, on a counter day.
+      plannedVisitDate: isoDate().superRefine((date, issues) => {
+        if (!isIsoDate(date)) return;
+        const closed = closedReason(date, ctx.isHoliday);
+        if (daysBetween(ctx.today, date) <= 0)
+          issues.addIssue({ code: "custom", message: "visit.notFuture" });
+        else if (closed) issues.addIssue({ code: "custom", message: `visit.${closed}` });
+      }),
     })
     .superRefine((v, issues) => {
       const add = (path: (string | number)[], message: string) =>
         issues.addIssue({ code: z.ZodIssueCode.custom, path, message });
 
-      // 1. The 30-day window of the online 転出届 (and, by this project's choice, of the 転居予約).
-      if (isIsoDate(v.plannedMoveDate)) {
-        const offset = daysBetween(v.plannedMoveDate, ctx.today);
-        if (offset < -ONLINE_MOVE_OUT_DAYS_BEFORE)
-          add(
-            ["plannedMoveDate"],
-            `moveDate.tooEarly:${addDays(v.plannedMoveDate, -ONLINE_MOVE_OUT_DAYS_BEFORE)}`,
-          );
-        else if (offset > ONLINE_MOVE_OUT_DAYS_AFTER) add(["plannedMoveDate"], "moveDate.tooLate");
-      }
-
-      // 2. Where to: every municipality of Japan, searchable; not the one the filer lives in.
+      // Hosted municipalities know their towns and 丁目: the address must exist there.
       let destinationLgCode: string | undefined = ctx.originLgCode;
       if (ctx.kind === "moveOut") {
-        destinationLgCode = undefined;
         const match = resolveMunicipality(v.destination ?? "");
-        if (match.kind === "notFound") add(["destination"], "destination.notFound");
-        else if (match.kind === "ambiguous") add(["destination"], "destination.ambiguous");
-        else if (match.municipality.lgCode === ctx.originLgCode)
-          add(["destination"], "destination.sameAsOrigin");
-        else destinationLgCode = match.municipality.lgCode;
+        destinationLgCode = match.kind === "found" ? match.municipality.lgCode : undefined;
       }
-
-      // 3. Hosted municipalities know their towns and 丁目: the address must exist there.
       const hosted = destinationLgCode ? ctx.hosted.find((h) => h.lgCode === destinationLgCode) : undefined;
       if (hosted && v.town) {
         const town = hosted.towns.find((t) => t.name === v.town.normalize("NFKC"));
@@ -145,7 +161,7 @@ export function applicationFormSchema(ctx: RulesContext) {
         else if (town.chomeMax === 0 && v.chome !== undefined) add(["chome"], "chome.none");
       }
 
-      // 4. Exactly one new household head among those moving, unless joining an existing household.
+      // Exactly one new household head among those moving, unless joining an existing household.
       const heads =
         (v.filerRelationship === "head" ? 1 : 0) + v.members.filter((m) => m.relationship === "head").length;
       if (v.joinExisting) {
@@ -156,18 +172,12 @@ export function applicationFormSchema(ctx: RulesContext) {
         add(["householdHead"], "household.oneHead");
       }
 
-      // 5. 来庁予定日: a business day, after today, not before the move, within 14 days of it.
-      if (isIsoDate(v.plannedVisitDate)) {
-        const closed = closedReason(v.plannedVisitDate, ctx.isHoliday);
-        if (daysBetween(ctx.today, v.plannedVisitDate) <= 0) add(["plannedVisitDate"], "visit.notFuture");
-        else if (isIsoDate(v.plannedMoveDate) && daysBetween(v.plannedMoveDate, v.plannedVisitDate) < 0)
-          add(["plannedVisitDate"], "visit.beforeMove");
-        else if (
-          isIsoDate(v.plannedMoveDate) &&
-          daysBetween(v.plannedMoveDate, v.plannedVisitDate) > VISIT_WITHIN_DAYS
-        )
+      // 来庁予定日 against the move: not before it, within 14 days of it.
+      if (isIsoDate(v.plannedVisitDate) && isIsoDate(v.plannedMoveDate)) {
+        const after = daysBetween(v.plannedMoveDate, v.plannedVisitDate);
+        if (after < 0) add(["plannedVisitDate"], "visit.beforeMove");
+        else if (after > VISIT_WITHIN_DAYS)
           add(["plannedVisitDate"], `visit.tooLate:${addDays(v.plannedMoveDate, VISIT_WITHIN_DAYS)}`);
-        else if (closed) add(["plannedVisitDate"], `visit.${closed}`);
       }
     })
     .transform((v) => {

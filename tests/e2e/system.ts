@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { freePort } from "../support/free-port.js";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const hasChromium = existsSync(CHROMIUM);
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+export interface RunningSystem {
+  portal: string;
+  cardIdp: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** The whole system as `npm start` runs it, on free ports and a temporary DATA_DIR. */
+export async function startSystem(): Promise<RunningSystem> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "juki-e2e-"));
+  const ports = {
+    PORTAL_PORT: await freePort(),
+    BACKOFFICE_PORT: await freePort(),
+    WORKERS_PORT: await freePort(),
+    EMBEDDED_POSTGRES_PORT: await freePort(),
+  };
+  // The mocks take MOCKS_PORT and the few ports after it: pick a base with room.
+  const mocksPort = 41000 + Math.floor(Math.random() * 8000);
+  let out = "";
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      DATA_DIR: dataDir,
+      MOCKS_PORT: String(mocksPort),
+      PORTAL_URL: `http://127.0.0.1:${ports.PORTAL_PORT}`,
+      LOGIN_RATE_LIMIT: "1000",
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    } as unknown as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 240_000;
+  while (!/\[start\] ready in/.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGINT");
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`the system did not start:\n${out.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    portal: `http://127.0.0.1:${ports.PORTAL_PORT}`,
+    cardIdp: `http://127.0.0.1:${mocksPort}`,
+    output: () => out,
+    async stop() {
+      child.kill("SIGINT");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+export async function newContext(
+  browser: Browser,
+  opts: { javaScript?: boolean } = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({ javaScriptEnabled: opts.javaScript ?? true, locale: "ja-JP" });
+  context.setDefaultTimeout(30_000);
+  return context;
+}
