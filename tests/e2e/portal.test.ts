@@ -4,7 +4,14 @@ import { addDays, dayOfWeek } from "../../backoffice/register/time-rules.js";
 import { firstBusinessDayFrom } from "../../portal/applications/business-days.js";
 import { isNationalHoliday } from "../../portal/applications/holidays.server.js";
 import { japanDate } from "../../portal/applications/today.js";
-import { hasChromium, launchChromium, newContext, type RunningSystem, startSystem } from "./system.js";
+import {
+  hasChromium,
+  launchChromium,
+  newContext,
+  type RunningSystem,
+  seriousAccessibilityViolations,
+  startSystem,
+} from "./system.js";
 
 /**
  * The resident's journeys through the portal and the card IdP stand-in, in Chromium, against the
@@ -19,6 +26,11 @@ let weekend = addDays(moveDate, 1);
 while (dayOfWeek(weekend) !== 6) weekend = addDays(weekend, 1);
 
 let system: RunningSystem;
+
+/** axe-core finds no serious or critical violation on the page as it is now. */
+async function expectAccessible(page: Page, where: string): Promise<void> {
+  expect(await seriousAccessibilityViolations(page), where).toEqual([]);
+}
 
 /** The page's h1, once the navigation (client-side with JavaScript) has rendered. */
 async function expectHeading(page: Page, text: string): Promise<void> {
@@ -36,8 +48,9 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
     await system?.stop();
   });
 
-  async function logIn(page: Page, person: RegExp, pin: string): Promise<void> {
+  async function logIn(page: Page, person: RegExp, pin: string, checkA11y = false): Promise<void> {
     await page.goto(`${system.portal}/`);
+    if (checkA11y) await expectAccessible(page, "start page");
     // Keyboard only: focus the button and press Enter.
     await page.getByRole("button", { name: "マイナンバーカードでログイン" }).focus();
     await page.keyboard.press("Enter");
@@ -77,11 +90,13 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
       const errorId = describedBy.split(" ").find((id) => id.endsWith("-error"));
       expect(errorId).toBeTruthy();
       await expect(page.locator(`[id="${errorId}"]`).textContent()).resolves.toContain("土曜日・日曜日");
+      await expectAccessible(page, "form with an error shown");
     }
     await visit.fill(visitDate);
     await page.getByRole("button", { name: "入力内容を確認する" }).click();
     await page.waitForURL(/\/applications\/[0-9a-f-]{36}\/review$/);
     await expectHeading(page, "入力内容の確認");
+    if (opts.checkAsYouType) await expectAccessible(page, "review page");
   }
 
   async function signAndSend(page: Page, signingPin: string): Promise<string> {
@@ -99,11 +114,13 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     try {
-      await logIn(page, /墨田 太郎/, "1234");
+      await logIn(page, /墨田 太郎/, "1234", true);
       await page.waitForURL(`${system.portal}/`);
       await expectHeading(page, "墨田 太郎 さん、ようこそ");
+      await expectAccessible(page, "home page");
       await fileMoveOut(page, { checkAsYouType: true });
       const receipt = await signAndSend(page, "Sumida2026");
+      await expectAccessible(page, "status page");
       // The home page lists it with its status.
       await page.getByRole("link", { name: "申請の一覧へ戻る" }).click();
       await expect.poll(() => page.getByRole("link", { name: receipt }).count()).toBe(1);
@@ -170,6 +187,7 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
         page.getByText(/窓口で電子証明書を更新するか、窓口で転出届を出してください/).count(),
       ).resolves.toBe(1);
       await expect(page.getByRole("button", { name: "入力内容を確認する" }).count()).resolves.toBe(0);
+      await expectAccessible(page, "cannot-file page");
     } finally {
       await context.close();
     }
