@@ -20,8 +20,11 @@ import { getResident } from "./records.queries.js";
  *
  * Name ranking mirrors `nameMatchScore` (names.ts) in SQL, so the bands are the same everywhere:
  * 1 exact normalized match; 0.6–0.9 prefix; 0.3–0.6 contained; below 0.3 trigram similarity only.
- * Similar names are looked for only when nothing starts with or contains the name (`nearMisses`),
- * and contained ones only when at most BROAD_QUERY_PREFIX_MATCHES records start with it (`broad`).
+ * The name is matched in tiers, and the page lists the first tier that finds anyone (`matchedBy`):
+ * names that are or start with the query (b-tree); else names that contain it; else similar names
+ * (a slip of the pen). A lower tier would rank below every match of a higher one, and looking
+ * for it costs trigram work per record, so the common search — a name as it starts — stays a
+ * b-tree range scan however common the name is.
  * A name query is matched against both keys: `name_search` (normalizeName of the name as
  * written) and `kana_search` (normalizeKana of the フリガナ), and the better score counts.
  * Exact and prefix matches come from b-tree indexes; contained and similar names from trigram
@@ -228,13 +231,6 @@ export function searchKey(s: string): string {
  */
 export const NEAR_MISS_THRESHOLD = 0.5;
 
-/**
- * When more records than this start with the query, contained and similar names are left out:
- * they would rank below all of those anyway, and finding them costs a trigram recheck per record.
- * The page says so (`broad`), so the screen can ask for more items (生年月日, 住所) instead.
- */
-export const BROAD_QUERY_PREFIX_MATCHES = 200;
-
 /** A normalized name key and its stored search key (migration 2026-11-26T0520). */
 interface KeyColumns {
   key: RawBuilder<unknown>;
@@ -284,17 +280,17 @@ export function normalizeAddress(s: string): string {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+export type NameTier = "prefix" | "contains" | "similar";
+
 export interface SearchPage {
   total: number;
   limit: number;
   offset: number;
   /**
-   * True when so many records start with the name that contained and similar names were left
-   * out (BROAD_QUERY_PREFIX_MATCHES): `total` then counts the prefix matches only.
+   * Which tier of name matching found these rows (see the module comment): `prefix` (the name is
+   * or starts with the query), `contains`, or `similar`; null when no name was asked for.
    */
-  broad: boolean;
-  /** True when no name started with or contained the query, and these are similar names instead. */
-  nearMisses: boolean;
+  matchedBy: NameTier | null;
   rows: ResidentHit[];
 }
 
@@ -335,21 +331,14 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
       );
     }
     let score: RawBuilder<number> = sql<number>`1.0`;
-    let broad = false;
-    let nameCondition: RawBuilder<unknown> | null = null;
-    let nearCondition: RawBuilder<unknown> | null = null;
+    const tiers: [NameTier, RawBuilder<unknown>][] = [];
     if (qName) {
       score = sql<number>`greatest(${scoreSql(NAME, qName)}, ${scoreSql(KANA, qKana)})`;
-      const prefix = sql`(${prefixMatch(NAME, qName)} or ${prefixMatch(KANA, qKana)})`;
-      const counted = await sql<{ n: number | string }>`
-        select count(*) as n from (
-          select 1 from register.resident r where ${sql.join([...filters, prefix], sql` and `)}
-          limit ${BROAD_QUERY_PREFIX_MATCHES + 1}) x`.execute(trx);
-      broad = Number(counted.rows[0]?.n ?? 0) > BROAD_QUERY_PREFIX_MATCHES;
-      nameCondition = broad
-        ? prefix
-        : sql`(${prefix} or ${containsMatch(NAME, qName)} or ${containsMatch(KANA, qKana)})`;
-      nearCondition = sql`(${nearMatch(NAME, qName)} or ${nearMatch(KANA, qKana)})`;
+      tiers.push(
+        ["prefix", sql`(${prefixMatch(NAME, qName)} or ${prefixMatch(KANA, qKana)})`],
+        ["contains", sql`(${containsMatch(NAME, qName)} or ${containsMatch(KANA, qKana)})`],
+        ["similar", sql`(${nearMatch(NAME, qName)} or ${nearMatch(KANA, qKana)})`],
+      );
     }
     const page = async (where: RawBuilder<unknown>) => {
       const found = await sql<HitRow & { total: number | string }>`
@@ -367,18 +356,21 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
       }
       return { found, total };
     };
-    const and = (extra: RawBuilder<unknown> | null) =>
-      sql.join(extra ? [...filters, extra] : filters, sql` and `);
-    let { found, total } = await page(and(nameCondition));
-    // Similar names only when nothing starts with or contains the name (a slip of the pen): they
-    // would rank below every such match anyway, and finding them costs a trigram recheck each.
-    const nearMisses = nearCondition !== null && total === 0;
-    if (nearMisses) {
-      await sql`select set_config('pg_trgm.similarity_threshold', ${String(NEAR_MISS_THRESHOLD)}, true)`.execute(
-        trx,
-      );
-      ({ found, total } = await page(and(nearCondition)));
+    let matchedBy: NameTier | null = null;
+    let result = tiers.length === 0 ? await page(sql.join(filters, sql` and `)) : null;
+    for (const [tier, condition] of tiers) {
+      if (tier === "similar") {
+        // pg_trgm's `%` reads its threshold from this setting (for the rest of the transaction).
+        await sql`select set_config('pg_trgm.similarity_threshold', ${String(NEAR_MISS_THRESHOLD)}, true)`.execute(
+          trx,
+        );
+      }
+      result = await page(sql.join([...filters, condition], sql` and `));
+      matchedBy = tier;
+      if (result.total > 0) break;
     }
+    const { found, total } = result!;
+    if (total === 0) matchedBy = null;
     const rows = found.rows.map(toHit);
     await appendAudit(trx, {
       lgCode: query.lgCode,
@@ -395,14 +387,13 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
           ...(qAddress ? ["address"] : []),
         ],
         includeRemoved: Boolean(query.includeRemoved),
-        broad,
-        nearMisses,
+        matchedBy,
         total,
         offset,
         resultIds: rows.map((r) => r.id),
       },
     });
-    return { total, limit, offset, broad, nearMisses, rows };
+    return { total, limit, offset, matchedBy, rows };
   });
 }
 
