@@ -150,6 +150,16 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
       await page.waitForURL(`${system.portal}/`);
       await fileMoveOut(page, { checkAsYouType: false });
       await signAndSend(page, "Sumida2026");
+      // 「取り消す」, confirmed on a second step, while the counter has not completed it.
+      await page.getByRole("link", { name: "取り消す" }).click();
+      await page.getByRole("button", { name: "取消を確定する" }).click();
+      await expect.poll(() => page.getByText("申請を取り消しました。").count()).toBe(1);
+      await expect(page.locator(".status").first().textContent()).resolves.toBe("取消済み");
+      await expect(page.getByRole("link", { name: "取り消す" }).count()).resolves.toBe(0);
+      // The English switch, a plain link.
+      await page.getByRole("link", { name: "Switch to English" }).click();
+      await expectHeading(page, "Application status");
+      await expect(page.locator("html").getAttribute("lang")).resolves.toBe("en");
     } finally {
       await context.close();
     }
