@@ -24,6 +24,16 @@ export const workerEnvSchema = z
     WORKERS_PORT: port(3200),
     DATA_DIR: dataDir,
     ...queueEnv,
+    // The pipeline (issue 5): 住基ネット stand-in, card IdP, the key that opens sealed applications.
+    MOCKS_PORT: port(4000),
+    JUKI_NET_URL: z.string().url("must be a URL like http://127.0.0.1:4001").optional(),
+    CARD_IDP_URL: z.string().url("must be a URL like http://127.0.0.1:4000").optional(),
+    BACKOFFICE_INTAKE_PRIVATE_KEY: z
+      .string()
+      .refine(isPrivateJwk, "must be the back office's private JWK (JSON with kty EC and d)")
+      .optional(),
+    MY_NUMBER_ENCRYPTION_KEY: z.string().optional(),
+    MY_NUMBER_INDEX_KEY: z.string().optional(),
   })
   .refine(requireOneQueue, requireOneQueueMessage)
   .refine((e) => !e.WORKER_ZONES.includes("portal") || e.PORTAL_DATABASE_URL, {
@@ -34,6 +44,15 @@ export const workerEnvSchema = z
     message: "required when WORKER_ZONES includes backoffice",
     path: ["BACKOFFICE_DATABASE_URL"],
   });
+
+function isPrivateJwk(v: string): boolean {
+  try {
+    const jwk = JSON.parse(v) as { kty?: unknown; d?: unknown };
+    return jwk.kty === "EC" && typeof jwk.d === "string";
+  } catch {
+    return false;
+  }
+}
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 export const loadWorkerEnv = (source: Record<string, string | undefined> = process.env) =>

@@ -93,6 +93,12 @@ export const queues = {
     z.object({ changeId: z.string().uuid(), residentId: z.string().uuid() }),
   ),
   /**
+   * Closed zone → 住基ネット: a signed message stored in register.outbound_message (転出証明書情報,
+   * moveOutRequest …) to send until the network accepts it. Ids only: the body stays in the
+   * closed zone's database.
+   */
+  jukiNetOutbound: defineQueue("juki-net-outbound", "backoffice", z.object({ outboundId: z.string().uuid() })),
+  /**
    * Register → downstream address systems (団体内統合宛名 / 宛名管理): a record changed. Ids only;
    * ordering key: the resident id.
    */

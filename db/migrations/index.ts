@@ -4,6 +4,7 @@ import * as m20261126T0500 from "./2026-11-26T0500_register.js";
 import * as m20261126T0501 from "./2026-11-26T0501_audit-and-approval.js";
 import * as m20261126T0510 from "./2026-11-26T0510_portal.js";
 import * as m20261126T0520 from "./2026-11-26T0520_search-indexes.js";
+import * as m20261126T0540 from "./2026-11-26T0540_pipeline.js";
 
 /**
  * Every migration, by its dated name. A static list (rather than a folder scan) so that
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-26T0501_audit-and-approval": m20261126T0501,
   "2026-11-26T0510_portal": m20261126T0510,
   "2026-11-26T0520_search-indexes": m20261126T0520,
+  "2026-11-26T0540_pipeline": m20261126T0540,
 };

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated } from "kysely";
 import type { ApprovalTable, AuditLogTable } from "./audit.js";
 import type { InboxOrderTable, InboxTable, OutboxSequenceTable, OutboxTable } from "./messaging.js";
+import type { PipelineTables } from "./pipeline.js";
 import type { RegisterTables } from "./register.js";
 
 export interface MunicipalityTable {
@@ -13,7 +14,7 @@ export interface MunicipalityTable {
 }
 
 /** The closed zone's database, as the back office's role sees it: register, audit, messaging. */
-export interface BackofficeDatabase extends RegisterTables {
+export interface BackofficeDatabase extends RegisterTables, PipelineTables {
   "register.municipality": MunicipalityTable;
   "register.approval": ApprovalTable;
   "audit.log": AuditLogTable;

@@ -1,9 +1,21 @@
+import { loadWorkerEnv } from "../env.js";
+import { lazy, type PipelineDeps, pipelineDepsFromEnv } from "../juki-net/context.js";
 import type { ProcessorDefinition } from "../processor.js";
 import { applicationStatusProcessor } from "./application-status.js";
+import { jukiNetIdentityProcessor } from "./juki-net-identity.js";
+import { jukiNetOutboundProcessor } from "./juki-net-outbound.js";
 
 /**
  * Every processor the worker entry point registers. The queues' contracts live in
  * ../queues.ts; each processor here handles one of them and calls domain commands.
  * (Intake, status, cancellation and the 住基ネット messages arrive with their issues.)
  */
-export const processors: ProcessorDefinition[] = [applicationStatusProcessor];
+export const processors: ProcessorDefinition[] = [
+  applicationStatusProcessor,
+  ...pipelineProcessors(lazy(() => pipelineDepsFromEnv(loadWorkerEnv()))),
+];
+
+/** The pipeline's processors (issue 5), with their dependencies (built at the first job). */
+export function pipelineProcessors(deps: () => PipelineDeps): ProcessorDefinition[] {
+  return [jukiNetOutboundProcessor(deps), jukiNetIdentityProcessor(deps)] as ProcessorDefinition[];
+}
