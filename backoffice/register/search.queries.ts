@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
+import { parseAddressQuery, type TownName } from "./address-query.js";
 import { appendAudit } from "./audit.js";
 import { type Actor, authorize, authorizeOrAudit, type StaffRole } from "./authorization.js";
 import { isValidMyNumber, isValidResidentCode } from "./identifiers.js";
@@ -71,7 +72,11 @@ export interface FourItemQuery extends CommonArgs {
   name?: string;
   birthDate?: string;
   sex?: "male" | "female";
-  /** Part of the address as written (e.g. 業平四丁目, 押上1丁目 is not folded to 一丁目). */
+  /**
+   * Part of the address: a town of the municipality with 丁目・番・号 in kanji, digits or hyphens
+   * (業平四丁目7番11号, 業平4-7-11) is matched on the structured address; anything else (a building
+   * name) on the address text, width-folded.
+   */
   address?: string;
   /** Page size, 1–100 (default 20). */
   limit?: number;
@@ -326,9 +331,22 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
     if (query.birthDate) filters.push(sql`r.birth_date = ${query.birthDate}::date`);
     if (query.sex) filters.push(sql`r.sex = ${query.sex}`);
     if (qAddress) {
-      filters.push(
-        sql`replace(replace(normalize(r.address_line, NFKC), ' ', ''), '　', '') like ${`%${likeEscape(qAddress)}%`}`,
-      );
+      // The town and numbers go to the b-tree on the structured address; the text is matched only
+      // for what could not be read that way (a building name, or no known town at all).
+      const towns = await sql<{ towns: TownName[] }>`
+        select towns from register.municipality where lg_code = ${query.lgCode}`.execute(trx);
+      const parsed = parseAddressQuery(qAddress, towns.rows[0]?.towns ?? []);
+      if (parsed) {
+        filters.push(sql`r.town = ${parsed.town}`);
+        if (parsed.chome !== undefined) filters.push(sql`r.chome = ${parsed.chome}`);
+        if (parsed.block !== undefined) filters.push(sql`r.block = ${parsed.block}`);
+        if (parsed.lot !== undefined) filters.push(sql`r.lot = ${parsed.lot}`);
+      }
+      if (!parsed?.complete) {
+        filters.push(
+          sql`replace(replace(normalize(r.address_line, NFKC), ' ', ''), '　', '') like ${`%${likeEscape(qAddress)}%`}`,
+        );
+      }
     }
     let score: RawBuilder<number> = sql<number>`1.0`;
     const tiers: [NameTier, RawBuilder<unknown>][] = [];
