@@ -21,7 +21,7 @@ import { type Kysely, sql } from "kysely";
 //    UTF-8 bytes was tried first: every kana shares its lead bytes, so unrelated kana names looked
 //    alike and the index selected most of the table. A match at a position that is not a
 //    character boundary is removed by rechecking the key itself.
-// 3. Birth date, and the structured address (town, 丁目, 番), for four-item searches that give them.
+// 3. Birth date, for four-item searches that give one.
 
 export async function up(db: Kysely<any>): Promise<void> {
   // 40503 is invertible modulo the prime 65521, so code points below 65521 never collide.
@@ -58,11 +58,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     db,
   );
   await sql`create index resident_lg_birth_date on register.resident (lg_code, birth_date)`.execute(db);
-  await sql`create index resident_lg_address on register.resident (lg_code, town, chome, block)`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop index register.resident_lg_address`.execute(db);
   await sql`drop index register.resident_lg_birth_date`.execute(db);
   await sql`drop index register.resident_kana_key_trgm`.execute(db);
   await sql`drop index register.resident_name_key_trgm`.execute(db);

@@ -5,6 +5,7 @@ import * as m20261126T0501 from "./2026-11-26T0501_audit-and-approval.js";
 import * as m20261126T0510 from "./2026-11-26T0510_portal.js";
 import * as m20261126T0520 from "./2026-11-26T0520_search-indexes.js";
 import * as m20261126T0540 from "./2026-11-26T0540_pipeline.js";
+import * as m20261126T0555 from "./2026-11-26T0555_search-address-index.js";
 
 /**
  * Every migration, by its dated name. A static list (rather than a folder scan) so that
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-26T0510_portal": m20261126T0510,
   "2026-11-26T0520_search-indexes": m20261126T0520,
   "2026-11-26T0540_pipeline": m20261126T0540,
+  "2026-11-26T0555_search-address-index": m20261126T0555,
 };
