@@ -242,20 +242,18 @@ describe("readMyNumber (every read audited)", () => {
         .transaction()
         .execute((trx) => readMyNumber(trx, { residentId, lgCode: "131067", actor, purpose: "x" }, k)),
     ).rejects.toThrow(/記録がありません/);
-    const none = await db
-      .transaction()
-      .execute((trx) =>
-        readMyNumber(
-          trx,
-          {
-            residentId: withoutNumber,
-            lgCode: "131075",
-            actor: { system: "identity-info" },
-            purpose: "本人確認情報",
-          },
-          k,
-        ),
-      );
+    const none = await db.transaction().execute((trx) =>
+      readMyNumber(
+        trx,
+        {
+          residentId: withoutNumber,
+          lgCode: "131075",
+          actor: { system: "identity-info" },
+          purpose: "本人確認情報",
+        },
+        k,
+      ),
+    );
     expect(none).toBeNull();
     const last = (await auditRows()).at(-1)!;
     expect(last).toMatchObject({ actor: "identity-info", role: "system", subject: withoutNumber });
