@@ -2,6 +2,7 @@ import { loadWorkerEnv } from "../env.js";
 import { lazy, type PipelineDeps, pipelineDepsFromEnv } from "../juki-net/context.js";
 import type { ProcessorDefinition } from "../processor.js";
 import { applicationStatusProcessor } from "./application-status.js";
+import { intakeProcessor } from "./intake.js";
 import { jukiNetIdentityProcessor } from "./juki-net-identity.js";
 import { jukiNetOutboundProcessor } from "./juki-net-outbound.js";
 
@@ -17,5 +18,9 @@ export const processors: ProcessorDefinition[] = [
 
 /** The pipeline's processors (issue 5), with their dependencies (built at the first job). */
 export function pipelineProcessors(deps: () => PipelineDeps): ProcessorDefinition[] {
-  return [jukiNetOutboundProcessor(deps), jukiNetIdentityProcessor(deps)] as ProcessorDefinition[];
+  return [
+    intakeProcessor(deps),
+    jukiNetOutboundProcessor(deps),
+    jukiNetIdentityProcessor(deps),
+  ] as ProcessorDefinition[];
 }
