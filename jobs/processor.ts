@@ -28,6 +28,12 @@ export interface ProcessorDefinition<K extends QueueKey = QueueKey> {
   consumer: string;
   concurrency?: number;
   handle(ctx: ProcessorContext<K>): Promise<void>;
+  /**
+   * Optional: runs after the inbox transaction committed (also for a duplicate, whose effect
+   * committed earlier), e.g. to acknowledge a message to its sender. A failure retries the job,
+   * which the inbox then sees as a duplicate.
+   */
+  afterCommit?(ctx: Omit<ProcessorContext<K>, "trx"> & { applied: boolean }): Promise<void>;
 }
 
 export function defineProcessor<K extends QueueKey>(
@@ -72,6 +78,12 @@ export function runProcessor<K extends QueueKey>(
           (trx) => definition.handle({ trx, envelope: typed, data: typed.data, logger }),
         );
         if (!outcome.applied) logger.debug({ messageId: typed.messageId }, "duplicate message ignored");
+        await definition.afterCommit?.({
+          envelope: typed,
+          data: typed.data,
+          logger,
+          applied: outcome.applied,
+        });
       } catch (err) {
         if (err instanceof OutOfOrderError) logger.debug({ messageId: typed.messageId }, err.message);
         throw err;

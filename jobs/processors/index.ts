@@ -4,6 +4,7 @@ import type { ProcessorDefinition } from "../processor.js";
 import { applicationStatusProcessor } from "./application-status.js";
 import { intakeProcessor } from "./intake.js";
 import { jukiNetIdentityProcessor } from "./juki-net-identity.js";
+import { jukiNetInboundProcessor } from "./juki-net-inbound.js";
 import { jukiNetOutboundProcessor } from "./juki-net-outbound.js";
 
 /**
@@ -21,6 +22,7 @@ export function pipelineProcessors(deps: () => PipelineDeps): ProcessorDefinitio
   return [
     intakeProcessor(deps),
     jukiNetOutboundProcessor(deps),
+    jukiNetInboundProcessor(deps),
     jukiNetIdentityProcessor(deps),
   ] as ProcessorDefinition[];
 }
