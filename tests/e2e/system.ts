@@ -19,7 +19,7 @@ export interface RunningSystem {
 }
 
 /** The whole system as `npm start` runs it, on free ports and a temporary DATA_DIR. */
-export async function startSystem(): Promise<RunningSystem> {
+export async function startSystem(extraEnv: Record<string, string> = {}): Promise<RunningSystem> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "juki-e2e-"));
   const ports = {
     PORTAL_PORT: await freePort(),
@@ -39,6 +39,7 @@ export async function startSystem(): Promise<RunningSystem> {
       MOCKS_PORT: String(mocksPort),
       PORTAL_URL: `http://127.0.0.1:${ports.PORTAL_PORT}`,
       LOGIN_RATE_LIMIT: "1000",
+      ...extraEnv,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
