@@ -28,14 +28,19 @@ export const workerEnvSchema = z
     MOCKS_PORT: port(4000),
     JUKI_NET_URL: z.string().url("must be a URL like http://127.0.0.1:4001").optional(),
     CARD_IDP_URL: z.string().url("must be a URL like http://127.0.0.1:4000").optional(),
-    BACKOFFICE_INTAKE_PRIVATE_KEY: z
-      .string()
-      .refine(isPrivateJwk, "must be the back office's private JWK (JSON with kty EC and d)")
-      .optional(),
+    // Checked below at the object level, so that the error line never echoes the key.
+    BACKOFFICE_INTAKE_PRIVATE_KEY: z.string().optional(),
     MY_NUMBER_ENCRYPTION_KEY: z.string().optional(),
     MY_NUMBER_INDEX_KEY: z.string().optional(),
   })
   .refine(requireOneQueue, requireOneQueueMessage)
+  .refine(
+    (e) => e.BACKOFFICE_INTAKE_PRIVATE_KEY === undefined || isPrivateJwk(e.BACKOFFICE_INTAKE_PRIVATE_KEY),
+    {
+      message:
+        "BACKOFFICE_INTAKE_PRIVATE_KEY: must be the back office's private JWK (JSON with kty EC and d; value not shown)",
+    },
+  )
   .refine((e) => !e.WORKER_ZONES.includes("portal") || e.PORTAL_DATABASE_URL, {
     message: "required when WORKER_ZONES includes portal",
     path: ["PORTAL_DATABASE_URL"],
