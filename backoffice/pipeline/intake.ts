@@ -243,7 +243,7 @@ export async function acceptAtOrigin(
         lgCode,
         residentIds: matched.ids,
         plannedOn: doc.plannedMoveDate,
-        notifiedOn: doc.filedOn > deps.today ? deps.today : doc.filedOn,
+        notifiedOn: [doc.filedOn, deps.today].sort()[0]!,
         destination: { lgCode: doc.destination.lgCode, address: destAddress.line },
       },
     );

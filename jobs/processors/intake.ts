@@ -60,7 +60,7 @@ export function intakeProcessor(deps: () => PipelineDeps) {
         {
           trustedRootPem: await trustedRoot(d.cardIdpUrl),
           checkRevocation: (serial) => revocationStatus(d.cardIdpUrl, serial),
-          at: at > now ? now : at,
+          at: new Date(Math.min(at.getTime(), now.getTime())),
         },
       );
       if (!verified.ok) {
