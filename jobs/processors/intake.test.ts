@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { worldResidentId } from "../../backoffice/register/seed.js";
 import { devKeyPair } from "../../lib/secrets.js";
 import type { WorldPerson } from "../../lib/world.js";
-import { hosted } from "../../mocks/juki-net/testing.js";
+import { hosted, standIn } from "../../mocks/juki-net/testing.js";
 import type { ApplicationDocument } from "../../portal/applications/document.js";
 import { createTestPki, type TestPki } from "../../portal/signing/test-pki.js";
 import { consumeOnce } from "../inbox.js";
@@ -233,5 +233,30 @@ describe("intake at a hosted origin", () => {
     expect(await settled(t.applicationId)).toEqual([{ status: "returned", reasonCode: "signatureInvalid" }]);
     expect(await settled(w.applicationId)).toEqual([{ status: "returned", reasonCode: "outsideWindow" }]);
     expect(await statusOfPeople(people)).toEqual(people.map(() => "active"));
+  }, 90_000);
+
+  it("sends the 転出証明書情報 to a destination the stand-in plays (not hosted)", async () => {
+    const people = nextHousehold();
+    const target = standIn(b.f.world)[0]!;
+    const d = applicationFor(people, {
+      destination: { lgCode: target.lgCode, name: target.name, town: target.towns[0]?.name ?? "本町" },
+      today: b.deps.today(),
+    });
+    await submit(d);
+    expect(await settled(d.applicationId)).toEqual([{ status: "moveOutAccepted" }]);
+    const row = await eventually(async () => {
+      const r = await b.db
+        .selectFrom("register.outbound_message")
+        .select(["kind", "status", "route", "to_lg_code"])
+        .where("application_id", "=", d.applicationId)
+        .executeTakeFirst();
+      return r?.status === "accepted" ? r : undefined;
+    }, 60_000);
+    expect(row).toEqual({
+      kind: "moveOutCertificate",
+      status: "accepted",
+      route: "standIn",
+      to_lg_code: target.lgCode,
+    });
   }, 90_000);
 });
