@@ -157,6 +157,29 @@ describe("juki-net identity updates", () => {
       expect(history.every((e) => !e.removed)).toBe(true);
       expect(history[1]!.myNumber).toBe(p.myNumber);
     }
+    // A job handled again past the inbox (same message id): the network answers its first answer.
+    const first = members[0]!;
+    const job = await b.db
+      .selectFrom("messaging.outbox")
+      .select(["id", "lg_code", "payload", "ordering_key", "sequence"])
+      .where("queue", "=", "juki-net-identity")
+      .where(sql`payload->>'residentId'`, "=", worldResidentId(first))
+      .orderBy("seq")
+      .executeTakeFirstOrThrow();
+    const identity = jukiNetIdentityProcessor(() => b.deps);
+    const again = {
+      messageId: job.id,
+      lgCode: job.lg_code,
+      sequence: job.sequence!,
+      orderingKey: job.ordering_key!,
+      data: job.payload as { changeId: string; residentId: string },
+    };
+    await b.db
+      .transaction()
+      .execute((trx) =>
+        identity.handle({ trx: trx as never, envelope: again, data: again.data, logger: silent }),
+      );
+    expect(state.history(first.residentCode).filter((e) => e.lgCode === lgCode)).toHaveLength(3);
     const duplicates = b.jukiNet.system.recorded.filter(
       (r) => r.endpoint === "identity-update" && r.status === 409,
     );
