@@ -180,6 +180,8 @@ async function main(): Promise<void> {
           PORTAL_DATABASE_URL: urls.portal,
           BACKOFFICE_DATABASE_URL: urls.backoffice,
           WORKERS_PORT: String(env.WORKERS_PORT),
+          // The workers reach the card IdP and 住基ネット stand-ins at MOCKS_PORT and MOCKS_PORT+1.
+          MOCKS_PORT: String(env.MOCKS_PORT),
         },
       },
       {
