@@ -97,7 +97,11 @@ export const queues = {
    * moveOutRequest …) to send until the network accepts it. Ids only: the body stays in the
    * closed zone's database.
    */
-  jukiNetOutbound: defineQueue("juki-net-outbound", "backoffice", z.object({ outboundId: z.string().uuid() })),
+  jukiNetOutbound: defineQueue(
+    "juki-net-outbound",
+    "backoffice",
+    z.object({ outboundId: z.string().uuid() }),
+  ),
   /**
    * Register → downstream address systems (団体内統合宛名 / 宛名管理): a record changed. Ids only;
    * ordering key: the resident id.
