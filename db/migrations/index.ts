@@ -6,6 +6,11 @@ import * as m20261126T0510 from "./2026-11-26T0510_portal.js";
 import * as m20261126T0520 from "./2026-11-26T0520_search-indexes.js";
 import * as m20261126T0540 from "./2026-11-26T0540_pipeline.js";
 import * as m20261126T0555 from "./2026-11-26T0555_search-address-index.js";
+import * as m20261126T0600 from "./2026-11-26T0600_pipeline-completion.js";
+import * as m20261126T0610 from "./2026-11-26T0610_certificates.js";
+import * as m20261126T0620 from "./2026-11-26T0620_cards.js";
+import * as m20261126T0630 from "./2026-11-26T0630_staff-sessions.js";
+import * as m20261126T0640 from "./2026-11-26T0640_counter-changes.js";
 
 /**
  * Every migration, by its dated name. A static list (rather than a folder scan) so that
@@ -19,4 +24,9 @@ export const migrations: Record<string, Migration> = {
   "2026-11-26T0520_search-indexes": m20261126T0520,
   "2026-11-26T0540_pipeline": m20261126T0540,
   "2026-11-26T0555_search-address-index": m20261126T0555,
+  "2026-11-26T0600_pipeline-completion": m20261126T0600,
+  "2026-11-26T0610_certificates": m20261126T0610,
+  "2026-11-26T0620_cards": m20261126T0620,
+  "2026-11-26T0630_staff-sessions": m20261126T0630,
+  "2026-11-26T0640_counter-changes": m20261126T0640,
 };
