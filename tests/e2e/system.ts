@@ -14,6 +14,11 @@ const root = path.resolve(import.meta.dirname, "../..");
 export interface RunningSystem {
   portal: string;
   cardIdp: string;
+  /** The system's DATA_DIR (dev keys, role passwords), removed by stop(). */
+  dataDir: string;
+  /** The embedded PostgreSQL's port (database juki). */
+  postgresPort: number;
+  mocksPort: number;
   output(): string;
   stop(): Promise<void>;
 }
@@ -63,6 +68,9 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
   return {
     portal: `http://127.0.0.1:${ports.PORTAL_PORT}`,
     cardIdp: `http://127.0.0.1:${mocksPort}`,
+    dataDir,
+    postgresPort: ports.EMBEDDED_POSTGRES_PORT,
+    mocksPort,
     output: () => out,
     async stop() {
       child.kill("SIGINT");
