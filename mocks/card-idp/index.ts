@@ -24,6 +24,7 @@ import {
 } from "./realms.js";
 import { signingRoutes } from "./signing.js";
 import { StateStore } from "./state.js";
+import { applyReissues, terminalRoutes } from "./terminal.js";
 
 /**
  * The card IdP stand-in (contract: docs/contracts/card-idp.md): on one port, the card realm
@@ -65,6 +66,8 @@ export async function startCardIdp(opts: CardIdpOptions): Promise<CardIdp> {
   const state = new StateStore(path.join(dataDir, "card-idp"));
   const ca = await MockJpkiCa.open(dataDir);
   const holders = buildHolders(opts.world, devSecret(dataDir, "card-idp-sub-key"));
+  const certificates = certificatesBySerial(holders);
+  applyReissues(holders, certificates, state);
   const bySub = new Map(holders.map((h) => [h.sub, h]));
   const staffById = new Map(opts.world.staff.map((s) => [s.id, s]));
   const cookieKeys = [devSecret(dataDir, "card-idp-cookie-key")];
@@ -158,7 +161,24 @@ export async function startCardIdp(opts: CardIdpOptions): Promise<CardIdp> {
       contract: "docs/contracts/card-idp.md",
     });
   });
-  app.use("/jpki", jpkiRoutes({ ca, certificates: certificatesBySerial(holders), state, now, logger }));
+  app.use("/jpki", jpkiRoutes({ ca, certificates, state, now, logger }));
+  // The back office's counter terminal (card reader + PIN pad), authenticated with its client key.
+  app.use(
+    "/card-terminal",
+    terminalRoutes({
+      publicUrl,
+      mountPath: "/card-terminal",
+      holders,
+      certificates,
+      state,
+      verifier: new ClientAssertionVerifier([
+        { clientId: STAFF_CLIENT_ID, jwksUri: clientMetadata(backoffice).jwks_uri },
+      ]),
+      cardIdKey: devSecret(dataDir, "card-idp-card-id-key"),
+      now,
+      logger,
+    }),
+  );
   app.use(
     cardPath,
     cardInteractions({

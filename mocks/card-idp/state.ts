@@ -11,6 +11,27 @@ import { z } from "zod";
 const stateSchema = z.object({
   pins: z.record(z.object({ failures: z.number().int().min(0), locked: z.boolean() })).default({}),
   revocations: z.record(z.object({ revokedAt: z.string(), reason: z.string() })).default({}),
+  /**
+   * 署名用電子証明書 issued at the counter (card-terminal API), by card number: the new serial,
+   * its expiry, the new signing PIN (what the card's chip would hold; this is a stand-in) and
+   * the address written into it. Applied over the world file's card at start.
+   */
+  reissued: z
+    .record(
+      z.object({
+        requestId: z.string(),
+        serial: z.string(),
+        expiresOn: z.string(),
+        issuedAt: z.string(),
+        pin: z.string(),
+        address: z.object({
+          line: z.string(),
+          prefecture: z.string().optional(),
+          city: z.string().optional(),
+        }),
+      }),
+    )
+    .default({}),
 });
 
 export type CardIdpState = z.infer<typeof stateSchema>;
@@ -63,6 +84,12 @@ export class StateStore {
 
   unlock(serial: string): void {
     delete this.state.pins[serial];
+    this.save();
+  }
+
+  /** Records a signing certificate issued at the counter (replaces an earlier one for the card). */
+  recordReissue(cardNumber: string, entry: CardIdpState["reissued"][string]): void {
+    this.state.reissued[cardNumber] = entry;
     this.save();
   }
 
