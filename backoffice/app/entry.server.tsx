@@ -11,9 +11,11 @@ export default function handleRequest(
   remixContext: EntryContext,
   loadContext: AppLoadContext,
 ) {
-  // form-action must grow to include the staff IdP's origin once login posts there.
+  // The login form ends in a redirect to the staff IdP: form-action must allow its origin.
+  const idpOrigin = loadContext.backoffice?.staffIdp.origin;
   return renderDocument(request, responseStatusCode, responseHeaders, remixContext, {
     nonce: loadContext.cspNonce,
     nonceContext: NonceContext,
+    formTargets: idpOrigin ? [idpOrigin] : [],
   });
 }

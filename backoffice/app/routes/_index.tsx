@@ -1,18 +1,15 @@
-import type { MetaFunction } from "@remix-run/node";
+import { type LoaderFunctionArgs, redirect } from "@remix-run/node";
+import { requireStaff } from "../../auth/session.server";
+import { services } from "../../services.server";
 
-export const meta: MetaFunction = () => [{ title: "住民記録システム（窓口）" }];
-
-export default function Index() {
-  return (
-    <>
-      <h1>住民記録システム（窓口）</h1>
-      <p>
-        転入・転居・転出の届出、出生・死亡・世帯変更などの異動、住民票の写しの交付を、窓口で処理するための職員専用システムです。
-        引越しワンストップサービスで受け付けた転入予約・転居予約も、ここで確認して処理します。
-      </p>
-      <p className="notice">
-        職員ログインは準備中です。このシステムは庁内のマイナンバー利用事務系ネットワークからのみ利用できます。
-      </p>
-    </>
-  );
+/** The start page is each role's first screen. */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const staff = await requireStaff(services(context), request);
+  if (staff.roles.includes("clerk") || staff.roles.includes("supervisor")) return redirect("/reservations");
+  if (staff.roles.includes("auditor")) return redirect("/audit");
+  if (staff.roles.includes("admin")) return redirect("/admin/queues");
+  throw new Response("この職員には役割が割り当てられていません。システム管理者に連絡してください。", {
+    status: 403,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
 }
