@@ -34,6 +34,16 @@ export interface ProcessorDefinition<K extends QueueKey = QueueKey> {
    * which the inbox then sees as a duplicate.
    */
   afterCommit?(ctx: Omit<ProcessorContext<K>, "trx"> & { applied: boolean }): Promise<void>;
+  /**
+   * Optional: runs after `handle` failed and its transaction rolled back (not for a message that
+   * only arrived out of order), e.g. to record the attempt. Its own failure is logged, not thrown.
+   */
+  onFailure?(
+    ctx: Omit<ProcessorContext<K>, "trx"> & {
+      db: Kysely<ZoneDatabase<(typeof queues)[K]["consumerZone"]>>;
+      error: Error;
+    },
+  ): Promise<void>;
 }
 
 export function defineProcessor<K extends QueueKey>(
@@ -86,6 +96,19 @@ export function runProcessor<K extends QueueKey>(
         });
       } catch (err) {
         if (err instanceof OutOfOrderError) logger.debug({ messageId: typed.messageId }, err.message);
+        else if (definition.onFailure) {
+          await definition
+            .onFailure({
+              envelope: typed,
+              data: typed.data,
+              logger,
+              db: db as unknown as Kysely<ZoneDatabase<(typeof queues)[K]["consumerZone"]>>,
+              error: err instanceof Error ? err : new Error(String(err)),
+            })
+            .catch((e: unknown) =>
+              logger.warn({ messageId: typed.messageId, err: (e as Error).message }, "onFailure failed"),
+            );
+        }
         throw err;
       }
     },

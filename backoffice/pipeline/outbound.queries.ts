@@ -1,8 +1,9 @@
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import type { OutboundMessageTable } from "../../db/types/pipeline.js";
 
 type Trx = Transaction<BackofficeDatabase>;
+type Db = Kysely<BackofficeDatabase> | Trx;
 
 export interface NewOutboundMessage {
   id: string;
@@ -11,7 +12,10 @@ export interface NewOutboundMessage {
   kind: string;
   applicationId: string | null;
   inReplyTo: string | null;
-  jws: string;
+  /** The signed message, or null with `envelope` to be signed by the worker at its first send. */
+  jws: string | null;
+  envelope?: unknown;
+  reservationId?: string | null;
 }
 
 export async function insertOutboundMessage(trx: Trx, m: NewOutboundMessage): Promise<void> {
@@ -25,8 +29,12 @@ export async function insertOutboundMessage(trx: Trx, m: NewOutboundMessage): Pr
       application_id: m.applicationId,
       in_reply_to: m.inReplyTo,
       jws: m.jws,
+      envelope: m.envelope === undefined ? null : JSON.stringify(m.envelope),
+      reservation_id: m.reservationId ?? null,
       route: null,
       accepted_at: null,
+      last_error: null,
+      last_attempt_at: null,
     })
     .execute();
 }
@@ -34,16 +42,21 @@ export async function insertOutboundMessage(trx: Trx, m: NewOutboundMessage): Pr
 export type OutboundMessageRow = Pick<
   OutboundMessageTable,
   "id" | "lg_code" | "to_lg_code" | "kind" | "application_id" | "jws" | "route"
-> & { status: "pending" | "accepted" };
+> & { status: "pending" | "accepted"; envelope: unknown };
 
 /** The message, locked until the transaction ends (one sender at a time). */
 export async function lockOutboundMessage(trx: Trx, id: string): Promise<OutboundMessageRow | undefined> {
   return trx
     .selectFrom("register.outbound_message")
-    .select(["id", "lg_code", "to_lg_code", "kind", "application_id", "jws", "status", "route"])
+    .select(["id", "lg_code", "to_lg_code", "kind", "application_id", "jws", "envelope", "status", "route"])
     .where("id", "=", id)
     .forUpdate()
     .executeTakeFirst();
+}
+
+/** Keeps the signature made at the first send, so every retry sends the same bytes. */
+export async function storeOutboundSignature(trx: Trx, id: string, jws: string): Promise<void> {
+  await trx.updateTable("register.outbound_message").set({ jws }).where("id", "=", id).execute();
 }
 
 export async function markOutboundAccepted(
@@ -54,15 +67,36 @@ export async function markOutboundAccepted(
 ): Promise<void> {
   await trx
     .updateTable("register.outbound_message")
-    .set((eb) => ({ status: "accepted", route, accepted_at: now, attempts: eb("attempts", "+", 1) }))
+    .set((eb) => ({
+      status: "accepted",
+      route,
+      accepted_at: now,
+      last_attempt_at: now,
+      last_error: null,
+      attempts: eb("attempts", "+", 1),
+    }))
     .where("id", "=", id)
     .execute();
 }
 
-export async function outboundMessagesOf(
-  trx: Trx | import("kysely").Kysely<BackofficeDatabase>,
-  applicationId: string,
-) {
+/**
+ * A failed send, written outside the job's (rolled back) transaction: the attempt and an error
+ * text that carries status and error codes only (never personal data).
+ */
+export async function markOutboundFailed(db: Db, id: string, error: string, now: Date): Promise<void> {
+  await db
+    .updateTable("register.outbound_message")
+    .set((eb) => ({
+      attempts: eb("attempts", "+", 1),
+      last_error: error.slice(0, 300),
+      last_attempt_at: now,
+    }))
+    .where("id", "=", id)
+    .where("status", "=", "pending")
+    .execute();
+}
+
+export async function outboundMessagesOf(trx: Db, applicationId: string) {
   return trx
     .selectFrom("register.outbound_message")
     .select(["id", "lg_code", "to_lg_code", "kind", "status", "route"])
