@@ -39,7 +39,7 @@ export const mockSystems: {
         ...(ctx.logger ? { logger: ctx.logger.child({ mock: "juki-net" }) } : {}),
       }),
   },
-  { key: "card-management", offset: 2, create: cardManagement },
+  { key: "card-management", offset: 2, create: (world) => cardManagement(world) },
   { key: "immigration", offset: 3, create: () => immigration() },
   { key: "address-systems", offset: 4, create: () => addressSystems() },
 ];
