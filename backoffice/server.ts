@@ -6,6 +6,7 @@ import { runMain } from "../lib/env.js";
 import { createLogger } from "../lib/logger.js";
 import { onShutdown } from "../lib/shutdown.js";
 import { startWebProcess } from "../lib/web.js";
+import { mountQueueBoard } from "./admin/queues.server.js";
 import { loadBackofficeEnv } from "./env.server.js";
 import { createBackofficeServices } from "./services.server.js";
 
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
     db,
     queue,
     logger,
+    // Bull Board (admins only) is plain express, mounted before Remix over the same queues.
+    beforeRemix: (app, backend) => mountQueueBoard(app, backend, backoffice),
     getLoadContext: () => ({ backoffice }),
   });
   onShutdown(logger, () => web.close());

@@ -3,7 +3,7 @@ import path from "node:path";
 import express from "express";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import { createQueueBackend, type QueueBackendConfig } from "../jobs/backend.js";
+import { createQueueBackend, type QueueBackend, type QueueBackendConfig } from "../jobs/backend.js";
 import { createHealthHandler } from "./health.js";
 import type { Logger } from "./logger.js";
 import { mountRemix, type RemixMount } from "./remix.js";
@@ -20,6 +20,8 @@ export interface WebProcessOptions {
   queue: QueueBackendConfig;
   logger: Logger;
   getLoadContext?: (req: express.Request, res: express.Response) => Record<string, unknown>;
+  /** Express routes mounted after the health endpoints and before Remix (e.g. the back office's Bull Board). */
+  beforeRemix?: (app: express.Express, backend: QueueBackend) => void | Promise<void>;
 }
 
 export interface WebProcess {
@@ -44,6 +46,7 @@ export async function startWebProcess(opts: WebProcessOptions): Promise<WebProce
   });
   let remix: RemixMount;
   try {
+    await opts.beforeRemix?.(app, backend);
     remix = await mountRemix(app, {
       appRoot: path.resolve(opts.appRoot),
       mode: opts.mode,
