@@ -7,7 +7,12 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    include: ["tests/start.test.ts", "tests/system/**/*.test.ts", "tests/e2e/**/*.test.ts"],
+    include: [
+      "tests/start.test.ts",
+      "tests/system/**/*.test.ts",
+      "tests/e2e/**/*.test.ts",
+      "tests/faults/**/*.test.ts",
+    ],
     exclude: ["node_modules/**"],
     globalSetup: ["tests/support/global-setup.ts"],
     pool: "forks",

@@ -1,0 +1,348 @@
+import { sql } from "kysely";
+import { worldResidentId } from "../../backoffice/register/seed.js";
+import { processors } from "../../jobs/processors/index.js";
+import { type ApplicationStatus, queues } from "../../jobs/queues.js";
+import type { WorldPerson } from "../../lib/world.js";
+import type { Lab } from "./harness.js";
+
+/**
+ * After a run: what was sent, what was delivered, which effects happened twice, what was lost,
+ * and whose updates arrived out of order — read from the outboxes and inboxes of both zones,
+ * the register, the portal's status history and what the 住基ネット stand-in recorded. Printed
+ * as a table in the Jepsen style; `problems` lists every violation in words (no personal data).
+ */
+
+export type MoveKind = "hosted" | "fromStandIn" | "toStandIn";
+
+export interface Move {
+  applicationId: string;
+  kind: MoveKind;
+  origin: string;
+  destination: string;
+  people: WorldPerson[];
+  /** The portal status this application must end in. */
+  expected: ApplicationStatus;
+}
+
+export interface Row {
+  what: string;
+  sent: number;
+  delivered: number;
+  duplicated: number;
+  lost: number;
+  outOfOrder: number;
+  note?: string;
+}
+
+export interface Report {
+  rows: Row[];
+  problems: string[];
+  finalStates: Record<string, number>;
+}
+
+const ORDER: ApplicationStatus[] = ["received", "moveOutAccepted", "awaitingVisit", "completed"];
+
+export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
+  const rows: Row[] = [];
+  const problems: string[] = [];
+  const a = lab.admin;
+  const state = lab.jukiNet.system.state;
+  const consumed = new Set<string>(processors.map((p) => queues[p.queue].name));
+
+  // 1. Outbox → inbox, per queue (both zones' outboxes; the consumer's zone's inbox).
+  for (const schema of ["portal", "messaging"] as const) {
+    const result = await sql<{
+      queue: string;
+      sent: number;
+      unpublished: number;
+      delivered: number;
+    }>`
+      select o.queue,
+             count(*)::int as sent,
+             count(*) filter (where o.published_at is null)::int as unpublished,
+             count(*) filter (where exists (select 1 from messaging.inbox i where i.message_id = o.id)
+                                 or exists (select 1 from portal.inbox i where i.message_id = o.id))::int as delivered
+      from ${sql.id(schema, "outbox")} o group by o.queue order by o.queue`.execute(a);
+    for (const r of result.rows) {
+      const hasConsumer = consumed.has(r.queue);
+      const lost = hasConsumer ? r.sent - r.delivered : 0;
+      rows.push({
+        what: `queue ${r.queue}`,
+        sent: r.sent,
+        delivered: r.delivered,
+        duplicated: 0,
+        lost,
+        outOfOrder: 0,
+        ...(hasConsumer
+          ? r.unpublished > 0
+            ? { note: `${r.unpublished} never published` }
+            : {}
+          : { note: "no consumer in jobs/ yet: waits in the queue (not counted as lost)" }),
+      });
+      if (lost > 0)
+        problems.push(`${lost} message(s) of queue ${r.queue} never had an effect at the consumer`);
+    }
+  }
+
+  // Ordered deliveries: per ordering key the inbox's last sequence must equal the number sent.
+  const ordered = await sql<{ queue: string; behind: number }>`
+    select o.queue, count(*)::int as behind from (
+      select queue, ordering_key, max(sequence) as last from messaging.outbox where ordering_key is not null group by 1, 2
+      union all
+      select queue, ordering_key, max(sequence) from portal.outbox where ordering_key is not null group by 1, 2
+    ) o
+    left join (select ordering_key, last_sequence from messaging.inbox_order
+               union all select ordering_key, last_sequence from portal.inbox_order) i
+      on i.ordering_key = o.ordering_key
+    where coalesce(i.last_sequence, 0) <> o.last
+    group by o.queue`.execute(a);
+  for (const r of ordered.rows) {
+    if (!consumed.has(r.queue)) continue;
+    problems.push(`${r.behind} ordering key(s) of queue ${r.queue} stopped before their last message`);
+  }
+
+  // 2. Closed zone → 住基ネット: every stored outbound message accepted once by the network.
+  const outbound = await a
+    .selectFrom("register.outbound_message")
+    .select(["id", "kind", "status", "application_id"])
+    .execute();
+  const notAtNetwork = outbound.filter((m: { id: string }) => !state.messages.has(m.id));
+  rows.push({
+    what: "住基ネット messages sent by hosted CS",
+    sent: outbound.length,
+    delivered: outbound.length - notAtNetwork.length,
+    duplicated: 0,
+    lost: notAtNetwork.length,
+    outOfOrder: 0,
+    note: `${outbound.filter((m: { status: string }) => m.status !== "accepted").length} not marked accepted`,
+  });
+  if (notAtNetwork.length > 0)
+    problems.push(`${notAtNetwork.length} outbound message(s) never reached the network`);
+
+  // 3. 住基ネット → hosted mailboxes → inbound processor (inbox) → acknowledgement.
+  const mailboxIds = [...state.mailboxes.values()].flat();
+  const inbound = new Set(
+    mailboxIds.length === 0
+      ? []
+      : (
+          await a
+            .selectFrom("messaging.inbox")
+            .select("message_id")
+            .where("consumer", "=", "backoffice-juki-net-inbound")
+            .where("message_id", "in", mailboxIds)
+            .execute()
+        ).map((r: { message_id: string }) => r.message_id),
+  );
+  const unacked = mailboxIds.filter((id) => !state.messages.get(id)?.ackedAt).length;
+  rows.push({
+    what: "住基ネット → hosted mailbox → inbound",
+    sent: mailboxIds.length,
+    delivered: inbound.size,
+    duplicated: 0,
+    lost: mailboxIds.length - inbound.size,
+    outOfOrder: 0,
+    note: `${unacked} unacknowledged`,
+  });
+  if (mailboxIds.length !== inbound.size)
+    problems.push(`${mailboxIds.length - inbound.size} mailbox message(s) never applied by the back office`);
+
+  // 4. Effects per application.
+  const reservations = new Map<string, number>();
+  for (const r of await a
+    .selectFrom("register.reservation")
+    .select(["application_id", sql<number>`count(*)::int`.as("n")])
+    .groupBy("application_id")
+    .execute()) {
+    reservations.set(r.application_id, Number(r.n));
+  }
+  const finalStates: Record<string, number> = {};
+  let resvExpected = 0;
+  let resvMade = 0;
+  let resvDup = 0;
+  let histDup = 0;
+  let histOoo = 0;
+  let notFinal = 0;
+  for (const m of moves) {
+    const app = await a
+      .selectFrom("portal.application")
+      .select("status")
+      .where("id", "=", m.applicationId)
+      .executeTakeFirst();
+    const status = app?.status ?? "missing";
+    finalStates[status] = (finalStates[status] ?? 0) + 1;
+    if (status !== m.expected) notFinal++;
+    const history = (
+      await a
+        .selectFrom("portal.application_status_history")
+        .select("status")
+        .where("application_id", "=", m.applicationId)
+        .orderBy("id")
+        .execute()
+    ).map((h: { status: ApplicationStatus }) => h.status);
+    const seen = new Set<string>();
+    let last = -1;
+    for (const s of history) {
+      if (seen.has(s)) histDup++;
+      seen.add(s);
+      const i = ORDER.indexOf(s);
+      if (i >= 0 && i < last) histOoo++;
+      if (i >= 0) last = i;
+    }
+    if (m.kind !== "toStandIn") {
+      resvExpected++;
+      const n = reservations.get(m.applicationId) ?? 0;
+      if (n > 0) resvMade++;
+      if (n > 1) resvDup += n - 1;
+    }
+  }
+  rows.push({
+    what: "applications → final portal status",
+    sent: moves.length,
+    delivered: moves.length - notFinal,
+    duplicated: histDup,
+    lost: notFinal,
+    outOfOrder: histOoo,
+    note: Object.entries(finalStates)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", "),
+  });
+  if (notFinal > 0) problems.push(`${notFinal} application(s) did not reach their final status`);
+  if (histDup > 0) problems.push(`${histDup} repeated status(es) in the portal's history`);
+  if (histOoo > 0) problems.push(`${histOoo} status(es) went backwards in the portal's history`);
+  rows.push({
+    what: "転出証明書情報 → reservation",
+    sent: resvExpected,
+    delivered: resvMade,
+    duplicated: resvDup,
+    lost: resvExpected - resvMade,
+    outOfOrder: 0,
+  });
+  if (resvDup > 0) problems.push(`${resvDup} extra reservation(s)`);
+  if (resvExpected !== resvMade)
+    problems.push(`${resvExpected - resvMade} application(s) without a reservation`);
+
+  // 5. The register: one scheduled 転出 per person of a hosted origin.
+  const hostedMovers = moves.filter((m) => m.kind !== "fromStandIn").flatMap((m) => m.people);
+  const ids = hostedMovers.map(worldResidentId);
+  const changes = new Map<string, number>();
+  if (ids.length > 0) {
+    for (const r of await a
+      .selectFrom("register.resident_change")
+      .select(["resident_id", sql<number>`count(*)::int`.as("n")])
+      .where("kind", "=", "moveOut")
+      .where("resident_id", "in", ids)
+      .groupBy("resident_id")
+      .execute()) {
+      changes.set(r.resident_id, Number(r.n));
+    }
+  }
+  const moveOutDup = [...changes.values()].reduce((s, n) => s + Math.max(0, n - 1), 0);
+  rows.push({
+    what: "scheduled 転出 in the register",
+    sent: ids.length,
+    delivered: ids.filter((id) => (changes.get(id) ?? 0) > 0).length,
+    duplicated: moveOutDup,
+    lost: ids.filter((id) => !changes.has(id)).length,
+    outOfOrder: 0,
+  });
+  if (moveOutDup > 0) problems.push(`${moveOutDup} extra 転出 change(s) in the register`);
+
+  // 6. Identity information at the network: per person and municipality series, 1, 2, 3 … once
+  // each, as many as the register sent.
+  const identitySent = new Map<string, number>();
+  for (const r of await sql<{ ordering_key: string; n: number }>`
+      select ordering_key, count(*)::int as n from messaging.outbox
+      where queue = 'juki-net-identity' group by 1`
+    .execute(a)
+    .then((x) => x.rows)) {
+    identitySent.set(r.ordering_key.replace(/^juki-net-identity:/, ""), r.n);
+  }
+  let idSent = 0;
+  let idApplied = 0;
+  let idDup = 0;
+  let idOoo = 0;
+  for (const p of moves.flatMap((m) => m.people)) {
+    const history = state.history(p.residentCode).filter((e) => e.sequence > 0);
+    const bySeries = new Map<string, number[]>();
+    for (const e of history) bySeries.set(e.lgCode, [...(bySeries.get(e.lgCode) ?? []), e.sequence]);
+    for (const seqs of bySeries.values()) {
+      // In the order the network applied them: 1, 2, 3 … with no repeat and no gap.
+      const firsts = seqs.filter((n, i) => seqs.indexOf(n) === i);
+      idDup += seqs.length - firsts.length;
+      idOoo += firsts.filter((n, i) => n !== i + 1).length;
+    }
+    if (p.lgCode && lab.world.municipalities.find((x) => x.lgCode === p.lgCode)?.hosted) {
+      const sent = identitySent.get(worldResidentId(p)) ?? 0;
+      idSent += sent;
+      idApplied += Math.min(sent, bySeries.get(p.lgCode)?.length ?? 0);
+    }
+  }
+  rows.push({
+    what: "identity updates (本人確認情報) per person",
+    sent: idSent,
+    delivered: idApplied,
+    duplicated: idDup,
+    lost: idSent - idApplied,
+    outOfOrder: idOoo,
+  });
+  if (idDup > 0) problems.push(`${idDup} identity entries applied twice at the network`);
+  if (idOoo > 0) problems.push(`${idOoo} identity entries out of order at the network`);
+  if (idSent !== idApplied)
+    problems.push(`${idSent - idApplied} identity update(s) never applied at the network`);
+
+  // 7. The stand-in origin's side: one move-out case and one 転出証明書情報 per forwarded application.
+  const fromStandIn = moves.filter((m) => m.kind === "fromStandIn");
+  if (fromStandIn.length > 0) {
+    const generated = new Map<string, number>();
+    for (const msg of state.messages.values()) {
+      if (msg.generated && msg.envelope.kind === "moveOutCertificate" && msg.envelope.applicationId) {
+        generated.set(msg.envelope.applicationId, (generated.get(msg.envelope.applicationId) ?? 0) + 1);
+      }
+    }
+    const dup = fromStandIn.reduce((s, m) => s + Math.max(0, (generated.get(m.applicationId) ?? 0) - 1), 0);
+    const made = fromStandIn.filter((m) => state.moveOuts.has(m.applicationId)).length;
+    rows.push({
+      what: "moveOutRequest → stand-in origin",
+      sent: fromStandIn.length,
+      delivered: made,
+      duplicated: dup,
+      lost: fromStandIn.length - made,
+      outOfOrder: 0,
+    });
+    if (dup > 0) problems.push(`${dup} extra 転出証明書情報 from the stand-in origin`);
+  }
+  return { rows, problems, finalStates };
+}
+
+/** The table, Jepsen style. */
+export function formatReport(title: string, report: Report, lab: Lab): string {
+  const c = lab.counters;
+  const head = ["", "sent", "delivered", "dup-effects", "lost", "out-of-order"];
+  const width = Math.max(...report.rows.map((r) => r.what.length), 10) + 2;
+  const lines = [
+    `== ${title}`,
+    `faults: worker SIGKILLs ${c.kills}, worker starts ${c.workerStarts}, unexpected worker exits ${c.unexpectedExits.length}, Redis restarts ${c.redisRestarts}, Redis FLUSHALLs ${c.redisFlushes}, PostgreSQL stops ${c.postgresStops}`,
+    head[0]!.padEnd(width) +
+      head
+        .slice(1)
+        .map((h) => h.padStart(12))
+        .join(""),
+  ];
+  for (const r of report.rows) {
+    lines.push(
+      r.what.padEnd(width) +
+        [r.sent, r.delivered, r.duplicated, r.lost, r.outOfOrder]
+          .map((n) => String(n).padStart(13))
+          .join("") +
+        (r.note ? `   (${r.note})` : ""),
+    );
+  }
+  const stats = lab.jukiNet.system.state;
+  lines.push(
+    `network: identity entries applied ${stats.identityApplied}, messages stored ${stats.messages.size}`,
+  );
+  lines.push(
+    report.problems.length === 0 ? "result: valid" : `result: INVALID\n  - ${report.problems.join("\n  - ")}`,
+  );
+  return lines.join("\n");
+}
