@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import type { ReservationKind, ReservationStatus } from "../../db/types/pipeline.js";
 import type { IsoDate } from "../register/time-rules.js";
@@ -146,7 +146,7 @@ export async function listReservations(
 
 /** One reservation of the municipality, or undefined (also for another municipality's). */
 export async function getReservation(
-  db: Kysely<BackofficeDatabase>,
+  db: Kysely<BackofficeDatabase> | Transaction<BackofficeDatabase>,
   lgCode: string,
   id: string,
 ): Promise<ReservationDetail | undefined> {
@@ -225,4 +225,3 @@ export async function householdsAt(
     addressLine: r.address_line,
   }));
 }
-
