@@ -10,6 +10,8 @@ import { createLogger, type Logger } from "../lib/logger.js";
 import { onShutdown } from "../lib/shutdown.js";
 import { createQueueBackend } from "./backend.js";
 import { loadWorkerEnv, type WorkerEnv } from "./env.js";
+import { startExpirySweep } from "./expiry-sweep.js";
+import { tokyoToday } from "./juki-net/context.js";
 import { type Relay, startRelay } from "./outbox.js";
 import { type ProcessorDefinition, runProcessor, type ZoneDbs } from "./processor.js";
 import { processors as allProcessors } from "./processors/index.js";
@@ -52,6 +54,14 @@ export async function startWorkers(
       }),
     );
   }
+  const sweep = dbs.backoffice
+    ? startExpirySweep({
+        db: dbs.backoffice,
+        today: () => tokyoToday(),
+        intervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
+        logger: logger.child({ sweep: "expiry" }),
+      })
+    : undefined;
   const workers = processors
     .filter((p) => env.WORKER_ZONES.includes(queues[p.queue].consumerZone))
     .map((p) => runProcessor(p, { backend, dbs, logger }));
@@ -69,6 +79,7 @@ export async function startWorkers(
     async close() {
       // Stop taking new jobs and let active ones finish (BullMQ's close waits for them);
       // then stop the relays, so nothing committed is left half-published.
+      await sweep?.stop();
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all(relays.map((r) => r.stop()));
       await backend.close();

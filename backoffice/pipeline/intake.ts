@@ -27,6 +27,7 @@ import { activeSupportMeasure, getResident, loadMunicipality } from "../register
 import { normalizeAddress } from "../register/search.queries.js";
 import { ageOn, onlineMoveOutWindowOpen } from "../register/time-rules.js";
 import { currentByNameAndBirth, householdHead } from "./intake.queries.js";
+import { insertMoveCase } from "./move-cases.queries.js";
 import { writeOutboundMessage } from "./outbound.js";
 
 type Trx = Transaction<BackofficeDatabase>;
@@ -120,7 +121,7 @@ function sameAddress(given: string, recorded: string): boolean {
  * birth date, address; the document carries no sex): the filer among the municipality's current
  * records at the address given, the members in the filer's household.
  */
-async function matchPeople(
+export async function matchPeople(
   trx: Trx,
   lgCode: string,
   doc: ApplicationDocument,
@@ -292,6 +293,14 @@ export async function acceptAtOrigin(
     deps.now,
   );
   const certificateMessageId = await writeOutboundMessage(trx, envelope, deps.sign);
+  await insertMoveCase(trx, {
+    lgCode,
+    applicationId: doc.applicationId,
+    role: "origin",
+    counterpartLgCode: doc.destination.lgCode,
+    residentIds: matched.ids,
+    plannedMoveOutDate: doc.plannedMoveDate,
+  });
   await tellPortal(trx, lgCode, doc.applicationId, "moveOutAccepted");
   return { kind: "accepted", residentIds: matched.ids, certificateMessageId };
 }
@@ -373,5 +382,13 @@ export async function forwardToStandInOrigin(
     deps.now,
   );
   const requestMessageId = await writeOutboundMessage(trx, envelope, deps.sign);
+  await insertMoveCase(trx, {
+    lgCode: from,
+    applicationId: doc.applicationId,
+    role: "forwarder",
+    counterpartLgCode: doc.origin.lgCode,
+    residentIds: [],
+    plannedMoveOutDate: doc.plannedMoveDate,
+  });
   return { kind: "forwarded", requestMessageId };
 }

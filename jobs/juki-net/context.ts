@@ -16,6 +16,8 @@ export interface PipelineDeps {
   /** Private key (JWK) that opens the portal's sealed applications. */
   intakePrivateJwk: JWK;
   cardIdpUrl: string;
+  /** The downstream address systems (団体内統合宛名 / 宛名管理), `POST /address-events`. */
+  addressSystemsUrl?: string;
   /** Today's business date (YYYY-MM-DD, Japan); tests pin it. */
   today(): string;
   now(): Date;
@@ -26,6 +28,7 @@ export interface PipelineEnv {
   MOCKS_PORT?: number | undefined;
   JUKI_NET_URL?: string | undefined;
   CARD_IDP_URL?: string | undefined;
+  ADDRESS_SYSTEMS_URL?: string | undefined;
   BACKOFFICE_INTAKE_PRIVATE_KEY?: string | undefined;
   MY_NUMBER_ENCRYPTION_KEY?: string | undefined;
   MY_NUMBER_INDEX_KEY?: string | undefined;
@@ -48,6 +51,7 @@ export function pipelineDepsFromEnv(env: PipelineEnv): PipelineDeps {
     intakePrivateJwk: env.BACKOFFICE_INTAKE_PRIVATE_KEY
       ? (JSON.parse(env.BACKOFFICE_INTAKE_PRIVATE_KEY) as JWK)
       : (devKeyPair(env.DATA_DIR, "intake-sealing", "ECDH-ES+A256KW").privateJwk as JWK),
+    addressSystemsUrl: env.ADDRESS_SYSTEMS_URL ?? `http://127.0.0.1:${(env.MOCKS_PORT ?? 4000) + 4}`,
     cardIdpUrl: (env.CARD_IDP_URL ?? `http://127.0.0.1:${env.MOCKS_PORT ?? 4000}`).replace(/\/$/, ""),
     today: () => tokyoToday(),
     now: () => new Date(),

@@ -1,7 +1,9 @@
 import { loadWorkerEnv } from "../env.js";
 import { lazy, type PipelineDeps, pipelineDepsFromEnv } from "../juki-net/context.js";
 import type { ProcessorDefinition } from "../processor.js";
+import { addressNoticeProcessor } from "./address-notice.js";
 import { applicationStatusProcessor } from "./application-status.js";
+import { cancellationProcessor } from "./cancellation.js";
 import { intakeProcessor } from "./intake.js";
 import { jukiNetIdentityProcessor } from "./juki-net-identity.js";
 import { jukiNetInboundProcessor } from "./juki-net-inbound.js";
@@ -10,7 +12,6 @@ import { jukiNetOutboundProcessor } from "./juki-net-outbound.js";
 /**
  * Every processor the worker entry point registers. The queues' contracts live in
  * ../queues.ts; each processor here handles one of them and calls domain commands.
- * (Intake, status, cancellation and the 住基ネット messages arrive with their issues.)
  */
 export const processors: ProcessorDefinition[] = [
   applicationStatusProcessor,
@@ -24,5 +25,7 @@ export function pipelineProcessors(deps: () => PipelineDeps): ProcessorDefinitio
     jukiNetOutboundProcessor(deps),
     jukiNetInboundProcessor(deps),
     jukiNetIdentityProcessor(deps),
+    cancellationProcessor(deps),
+    addressNoticeProcessor(deps),
   ] as ProcessorDefinition[];
 }

@@ -1,11 +1,14 @@
+import { randomUUID } from "node:crypto";
 import { UnrecoverableError } from "bullmq";
 import type { Transaction } from "kysely";
+import { cancelledBeforeIntake } from "../../backoffice/pipeline/cancellation.js";
 import {
   acceptAtOrigin,
   forwardToStandInOrigin,
   reasonForVerification,
   returnApplication,
 } from "../../backoffice/pipeline/intake.js";
+import { acceptRelocation } from "../../backoffice/pipeline/relocation-intake.js";
 import { loadMunicipality } from "../../backoffice/register/records.queries.js";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import type { ApplicationDocument } from "../../portal/applications/document.js";
@@ -16,9 +19,11 @@ import type { PipelineDeps } from "../juki-net/context.js";
 import { defineProcessor } from "../processor.js";
 
 /**
- * Portal → closed zone: an online 転出届 + 転入予約. Opens the sealed application, verifies the
+ * Portal → closed zone: an online 転出届 + 転入予約, or a 転居予約. Opens the sealed application, verifies the
  * card signature (chain to the JPKI root, validity and revocation at signing time), then hands it
- * to the origin's intake (hosted) or forwards it to the stand-in origin as a moveOutRequest.
+ * to the origin's intake (hosted) or forwards it to the stand-in origin as a moveOutRequest; a 転居予約
+ * becomes a counter reservation in its municipality. An application the resident cancelled before
+ * its intake ran is left alone.
  * Everything it decides is written in the inbox's transaction.
  */
 export function intakeProcessor(deps: () => PipelineDeps) {
@@ -28,7 +33,10 @@ export function intakeProcessor(deps: () => PipelineDeps) {
     async handle({ trx: anyTrx, envelope, data, logger }) {
       const trx = anyTrx as Transaction<BackofficeDatabase>;
       const d = deps();
-      if (data.kind !== "moveOut") throw new UnrecoverableError("転居 intake is not implemented yet");
+      if (await cancelledBeforeIntake(trx, data.applicationId)) {
+        logger.info({ applicationId: data.applicationId }, "application cancelled before its intake");
+        return;
+      }
       let signed: Awaited<ReturnType<typeof unsealSignedApplication>>;
       try {
         signed = await unsealSignedApplication(data.sealed, d.intakePrivateJwk);
@@ -66,6 +74,22 @@ export function intakeProcessor(deps: () => PipelineDeps) {
       if (!verified.ok) {
         logger.info({ applicationId: data.applicationId, reason: verified.reason }, "application returned");
         await returnApplication(trx, lgCode, data.applicationId, reasonForVerification(verified.reason));
+        return;
+      }
+      if (data.kind === "relocation" || doc.kind === "relocation") {
+        const outcome = await acceptRelocation(trx, doc, {
+          today: d.today(),
+          messageId: envelope.messageId,
+          newId: randomUUID,
+        });
+        logger.info(
+          {
+            applicationId: data.applicationId,
+            outcome: outcome.kind,
+            ...(outcome.kind === "returned" ? { reason: outcome.reason } : {}),
+          },
+          "relocation taken in",
+        );
         return;
       }
       const origin = await loadMunicipality(trx, lgCode);

@@ -27,10 +27,12 @@ export function jukiNetInboundProcessor(deps: () => PipelineDeps) {
       if (m.id !== data.messageId || m.to !== lgCode) {
         throw new UnrecoverableError("the signed message is not the one announced for this mailbox");
       }
-      const outcome = await applyInbound(trx as Transaction<BackofficeDatabase>, m);
-      if (outcome.kind === "notHandled") {
-        throw new UnrecoverableError(`住基ネット ${m.kind} is not handled yet`);
-      }
+      const outcome = await applyInbound(trx as Transaction<BackofficeDatabase>, m, {
+        keys: d.myNumberKeys,
+        today: d.today(),
+        now: d.now(),
+        sign: d.jukiNet.sign.bind(d.jukiNet),
+      });
       logger.info(
         { messageId: m.id, kind: m.kind, from: m.from, to: m.to, outcome: outcome.kind },
         "message applied",
