@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loader as detail } from "../app/routes/reservations.$id._index.js";
 import { loader as list } from "../app/routes/reservations._index.js";
+import { loader as detail } from "../app/routes/reservations.$id._index.js";
 import { insertReservation } from "../pipeline/reservations.queries.js";
 import { createTestBackoffice, loginAs, request, run, type TestBackoffice } from "../test-support.js";
 
@@ -116,10 +116,14 @@ describe("予約の詳細", () => {
     expect(JSON.stringify(data)).not.toContain(MY_NUMBER);
     const audit = await office.db
       .selectFrom("audit.log")
-      .select(["action", "actor_staff_id", "purpose", "detail"])
+      .select(["action", "actor", "purpose", "detail"])
       .where("action", "=", "reservation.view")
       .execute();
-    expect(audit.some((a) => a.actor_staff_id === "taito-clerk" && (a.detail as { reservationId?: string }).reservationId === today)).toBe(true);
+    expect(
+      audit.some(
+        (a) => a.actor === "taito-clerk" && (a.detail as { reservationId?: string }).reservationId === today,
+      ),
+    ).toBe(true);
   });
 
   it("does not open another municipality's reservation (404)", async () => {
