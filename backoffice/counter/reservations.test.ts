@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loader as list } from "../app/routes/reservations._index.js";
+import { loader as list, action as search } from "../app/routes/reservations._index.js";
 import { loader as detail } from "../app/routes/reservations.$id._index.js";
 import { insertReservation } from "../pipeline/reservations.queries.js";
 import { createTestBackoffice, loginAs, request, run, type TestBackoffice } from "../test-support.js";
@@ -84,18 +84,25 @@ describe("予約一覧", () => {
     expect(data.today).toBe("2026-11-26");
   });
 
-  it("searches by name (kanji or kana, spaces ignored) and by application id", async () => {
-    const { cookie } = await loginAs(office, "taito-clerk");
-    const byKanji = await list(args(`/reservations?q=${encodeURIComponent("試験 後日")}`, cookie));
+  it("searches by name (kanji or kana, spaces ignored) and by application id, by POST with CSRF", async () => {
+    const { cookie, csrf } = await loginAs(office, "taito-clerk");
+    const post = (q: string, token = csrf) => ({
+      request: request(office, "/reservations", { cookie, form: { csrf: token, q } }),
+      context: office.context,
+      params: {},
+    });
+    const byKanji = await search(post("試験 後日"));
     expect(byKanji.reservations.map((r) => r.id)).toEqual([later]);
-    const byKana = await list(args(`/reservations?q=${encodeURIComponent("キョウ")}`, cookie));
+    const byKana = await search(post("キョウ"));
     expect(byKana.reservations.map((r) => r.id)).toEqual([today]);
     const all = await list(args("/reservations", cookie));
     const appId = all.reservations.find((r) => r.id === later)?.applicationId ?? "";
-    const byId = await list(args(`/reservations?q=${appId}`, cookie));
+    const byId = await search(post(appId));
     expect(byId.reservations.map((r) => r.id)).toEqual([later]);
-    const none = await list(args(`/reservations?q=${encodeURIComponent("墨田側")}`, cookie));
+    const none = await search(post("墨田側"));
     expect(none.reservations).toEqual([]);
+    const forged = await run(() => search(post("試験", "forged")));
+    expect((forged as Response).status).toBe(403);
   });
 
   it("is refused to an auditor and an admin (403)", async () => {

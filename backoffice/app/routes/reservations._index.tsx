@@ -1,6 +1,6 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useLoaderData } from "@remix-run/react";
-import { requireStaff } from "../../auth/session.server";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { assertCsrf, requireStaff } from "../../auth/session.server";
 import { listReservations } from "../../counter/reservations.queries";
 import { services } from "../../services.server";
 import {
@@ -13,16 +13,27 @@ import {
 
 export const meta: MetaFunction = () => [{ title: "予約一覧 | 住民記録システム（窓口）" }];
 
-/** 予約一覧: the municipality's counter reservations (転入予約・転居予約), today's first. */
+/**
+ * 予約一覧: the municipality's waiting counter reservations (転入予約・転居予約), today's first.
+ * The search is a POST (a name must never travel in a URL: it would land in logs and history).
+ */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const office = services(context);
   const staff = await requireStaff(office, request, { roles: ["clerk", "supervisor"] });
-  const url = new URL(request.url);
-  const q = (url.searchParams.get("q") ?? "").slice(0, 100);
-  const includeClosed = url.searchParams.get("closed") === "1";
   const today = office.today();
-  const reservations = await listReservations(office.db, staff.lgCode, today, { q, includeClosed });
-  return { today, q, includeClosed, reservations };
+  const reservations = await listReservations(office.db, staff.lgCode, today);
+  return { today, csrf: staff.csrfToken, reservations };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const office = services(context);
+  const staff = await requireStaff(office, request, { roles: ["clerk", "supervisor"] });
+  const form = await request.formData();
+  assertCsrf(staff, form);
+  const q = String(form.get("q") ?? "").slice(0, 100);
+  const includeClosed = form.get("closed") === "1";
+  const reservations = await listReservations(office.db, staff.lgCode, office.today(), { q, includeClosed });
+  return { q, includeClosed, reservations };
 }
 
 function group(visit: string | null, today: string): string {
@@ -32,7 +43,12 @@ function group(visit: string | null, today: string): string {
 }
 
 export default function Reservations() {
-  const { today, q, includeClosed, reservations } = useLoaderData<typeof loader>();
+  const loaded = useLoaderData<typeof loader>();
+  const searched = useActionData<typeof action>();
+  const { today, csrf } = loaded;
+  const q = searched?.q ?? "";
+  const includeClosed = searched?.includeClosed ?? false;
+  const reservations = searched?.reservations ?? loaded.reservations;
   const groups = new Map<string, typeof reservations>();
   for (const r of reservations) {
     const g = group(r.plannedVisitDate, today);
@@ -43,7 +59,8 @@ export default function Reservations() {
       <h1>予約一覧</h1>
       <p>本日: {dateJa(today)}</p>
       <search>
-        <Form method="get" className="search-form">
+        <Form method="post" className="search-form">
+          <input type="hidden" name="csrf" value={csrf} />
           <div className="field">
             <label htmlFor="q">受付番号・申請ID・氏名で検索</label>
             <input id="q" name="q" type="search" defaultValue={q} aria-describedby="q-hint" />
