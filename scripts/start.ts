@@ -1,10 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { z } from "zod";
+import {
+  CertificateFontError,
+  certificateFontPath,
+  FONT_INSTALL_HINT,
+} from "../backoffice/certificates/font.js";
 import { loadMyNumberKeys } from "../backoffice/register/my-number.js";
 import { seedRegister } from "../backoffice/register/seed.js";
 import { createDb, describeUrl, withCredentials, withDatabase } from "../db/connect.js";
@@ -46,6 +51,33 @@ const envSchema = z.object({
 
 const say = (line: string) => console.info(`[start] ${line}`);
 
+function ensureCertificateFont(): void {
+  try {
+    certificateFontPath();
+    return;
+  } catch (err) {
+    if (!(err instanceof CertificateFontError)) throw err;
+    const canInstall =
+      process.env.CERTIFICATE_FONT_FILE === undefined &&
+      process.getuid?.() === 0 &&
+      existsSync("/usr/bin/apt-get");
+    if (!canInstall) throw new StartError(err.message);
+  }
+  say("installing the certificates' Japanese font (IPAex, Debian packages fonts-ipaexfont-*)…");
+  const apt = (args: string[]) =>
+    spawnSync("apt-get", args, {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    }).status;
+  if (apt(["install", "-y", "-qq", "fonts-ipaexfont-mincho", "fonts-ipaexfont-gothic"]) !== 0) {
+    apt(["update", "-qq"]);
+    if (apt(["install", "-y", "-qq", "fonts-ipaexfont-mincho", "fonts-ipaexfont-gothic"]) !== 0) {
+      throw new StartError(`could not install the IPAex font; run: ${FONT_INSTALL_HINT}`);
+    }
+  }
+  certificateFontPath();
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const env = parseEnv(envSchema);
@@ -80,7 +112,11 @@ async function main(): Promise<void> {
   }, 500).unref();
 
   try {
-    // 0. Redis, when configured: fail at once with the exact reason (unreachable, or not
+    // 0. System packages the back office needs (the certificates' Japanese font): installed
+    // here when we can (root with apt-get), else a one-line message saying what to run.
+    ensureCertificateFont();
+
+    // Redis, when configured: fail at once with the exact reason (unreachable, or not
     // noeviction) before anything is written anywhere.
     if (env.REDIS_URL) {
       const probe = await createQueueBackend({ kind: "redis", url: env.REDIS_URL });
