@@ -49,7 +49,9 @@ export type CommandName =
   | "viewRecord"
   | "approve"
   | "issueCertificate"
-  | "viewAudit";
+  | "viewAudit"
+  | "cardIdentityCheck"
+  | "cardOperation";
 
 const COUNTER = ["clerk", "supervisor"] as const;
 
@@ -73,6 +75,8 @@ export const POLICY = {
   approve: ["supervisor"],
   issueCertificate: COUNTER,
   viewAudit: ["auditor"],
+  cardIdentityCheck: COUNTER,
+  cardOperation: COUNTER,
 } as const satisfies Record<CommandName, readonly StaffRole[]>;
 
 /** Commands that run only with a consumed approval (requestApproval → approve → consumeApproval). */
@@ -108,6 +112,8 @@ export const COMMAND_LABELS: Record<CommandName, string> = {
   approve: "承認",
   issueCertificate: "証明書の交付",
   viewAudit: "監査ログの閲覧",
+  cardIdentityCheck: "カードによる本人確認",
+  cardOperation: "マイナンバーカードの手続",
 };
 
 const ROLE_LABELS: Record<StaffRole, string> = {
