@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { Worker } from "bullmq";
 import type { Kysely } from "kysely";
 import { inject } from "vitest";
@@ -7,8 +8,11 @@ import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import type { PortalDatabase } from "../../db/types/portal.js";
 import { createLogger } from "../../lib/logger.js";
 import { devKeyPair } from "../../lib/secrets.js";
+import { addressSystems } from "../../mocks/address-systems.js";
 import { type Served, serveJukiNet, tempDataDir } from "../../mocks/juki-net/testing.js";
+import { serve } from "../../mocks/kit.js";
 import { portalDb, redisPrefix } from "../../tests/support/database.js";
+import { freePort } from "../../tests/support/free-port.js";
 import { createQueueBackend, type QueueBackend } from "../backend.js";
 import { type Relay, startRelay } from "../outbox.js";
 import { type ProcessorDefinition, runProcessor } from "../processor.js";
@@ -26,6 +30,8 @@ export interface Bench {
   portal: Kysely<PortalDatabase>;
   backend: QueueBackend;
   jukiNet: Served;
+  /** The downstream address systems stand-in (団体内統合宛名 / 宛名管理), served on a free port. */
+  addressSystemsUrl: string;
   dataDir: string;
   deps: PipelineDeps;
   /** Every call the back office made to the network (method and path), failures included. */
@@ -50,6 +56,9 @@ export async function pipelineBench(opts: { cardIdpUrl?: string; today?: string 
     queue: backend,
     logger: silent,
   });
+  const addressPort = await freePort();
+  const addressServer: Server = await serve(addressSystems(), addressPort);
+  const addressSystemsUrl = `http://127.0.0.1:${addressPort}`;
   const calls: string[] = [];
   const countingFetch: typeof fetch = (input, init) => {
     calls.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
@@ -65,6 +74,7 @@ export async function pipelineBench(opts: { cardIdpUrl?: string; today?: string 
     myNumberKeys: f.keys,
     intakePrivateJwk: devKeyPair(data.dir, "intake-sealing", "ECDH-ES+A256KW").privateJwk,
     cardIdpUrl: opts.cardIdpUrl ?? "http://127.0.0.1:9",
+    addressSystemsUrl,
     today: () => opts.today ?? tokyoToday(),
     now: () => new Date(),
   };
@@ -79,6 +89,7 @@ export async function pipelineBench(opts: { cardIdpUrl?: string; today?: string 
     portal,
     backend,
     jukiNet,
+    addressSystemsUrl,
     dataDir: data.dir,
     deps,
     calls,
@@ -91,6 +102,10 @@ export async function pipelineBench(opts: { cardIdpUrl?: string; today?: string 
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all(relays.map((r) => r.stop()));
       await jukiNet.stop();
+      await new Promise<void>((r) => {
+        addressServer.close(() => r());
+        addressServer.closeAllConnections();
+      });
       await backend.close();
       await portal.destroy();
       await f.close();
