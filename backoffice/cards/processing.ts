@@ -19,6 +19,7 @@ import { appendAudit, canonicalJson } from "../register/audit.js";
 import { type Actor, authorizeOrAudit } from "../register/authorization.js";
 import { RegisterValidationError, RequestKeyReusedError } from "../register/errors.js";
 import { normalizeKana, normalizeName } from "../register/names.js";
+import { loadMunicipality } from "../register/records.queries.js";
 import { cardContinuedUseDeadline, type IsoDate } from "../register/time-rules.js";
 import {
   type CardManagementClient,
@@ -313,11 +314,15 @@ async function send(
   try {
     if (row.operation === "signCertReissue" && !newSerial) {
       const resident = await residentForCards(db, row.resident_id);
+      const municipality = await loadMunicipality(db, row.lg_code);
       const issued = await deps.terminal.reissueSignCert({
         requestId: row.id,
         cardId: input.cardId,
         newPin: input.newSignPin ?? "",
-        address: { line: resident?.addressLine ?? "" },
+        address: {
+          line: resident?.addressLine ?? "",
+          ...(municipality ? { prefecture: municipality.prefecture, city: municipality.name } : {}),
+        },
       });
       if (issued.kind === "badPin") throw new RegisterValidationError({ newSignPin: issued.message });
       if (issued.kind === "unknownCard")

@@ -41,6 +41,14 @@ export interface Mover {
   signPin: string;
 }
 
+const GIVEN: Record<MoverKey, [string, string]> = {
+  active: ["有効", "ユウコウ"],
+  suspended: ["停止", "テイシ"],
+  unissued: ["未交", "ミコウ"],
+  spare: ["予備", "ヨビ"],
+  stranger: ["他人", "タニン"],
+};
+
 /** Movers: card holders of a stand-in municipality; "stranger" is not on any reservation. */
 function buildMovers(
   base: World,
@@ -61,7 +69,7 @@ function buildMovers(
     p.id = `CARD-${key}-${randomInt(1e6)}`;
     p.residentCode = makeResidentCode(String(randomInt(0, 1e10)).padStart(10, "0"));
     p.myNumber = makeMyNumber(String(randomInt(0, 1e11)).padStart(11, "0"));
-    p.name = { family: "札所", given: `${key}`, familyKana: "フダショ", givenKana: key.toUpperCase() };
+    p.name = { family: "札所", given: GIVEN[key][0], familyKana: "フダショ", givenKana: GIVEN[key][1] };
     p.birthDate = `1980-0${n}-1${n}`;
     p.sex = n % 2 ? "male" : "female";
     p.lgCode = from.lgCode;
@@ -79,7 +87,7 @@ function buildMovers(
     };
     delete p.supportMeasure;
     p.nationality = "JP";
-    p.honseki = { address: `${from.prefecture}${from.name}試験町一丁目1番地`, headOfFamily: "札所 active" };
+    p.honseki = { address: `${from.prefecture}${from.name}試験町一丁目1番地`, headOfFamily: "札所 有効" };
     delete p.foreigner;
     const serial = (prefix: string) => `${prefix}${String(randomInt(1e9)).padStart(9, "0")}${n}`;
     p.card = {
