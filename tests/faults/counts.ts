@@ -22,6 +22,8 @@ export interface Move {
   people: WorldPerson[];
   /** The portal status this application must end in. */
   expected: ApplicationStatus;
+  /** When it was submitted (ms). */
+  submittedAt: number;
 }
 
 export interface Row {
@@ -248,37 +250,29 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
   if (moveOutDup > 0) problems.push(`${moveOutDup} extra 転出 change(s) in the register`);
 
   // 6. Identity information at the network: per person and municipality series, 1, 2, 3 … once
-  // each, as many as the register sent.
-  const identitySent = new Map<string, number>();
-  for (const r of await sql<{ ordering_key: string; n: number }>`
-      select ordering_key, count(*)::int as n from messaging.outbox
-      where queue = 'juki-net-identity' group by 1`
-    .execute(a)
-    .then((x) => x.rows)) {
-    identitySent.set(r.ordering_key.replace(/^juki-net-identity:/, ""), r.n);
-  }
+  // each, and as many as that municipality's register sent.
+  const identitySent = await sql<{ lg_code: string; resident_code: string; n: number }>`
+      select r.lg_code, r.resident_code, count(*)::int as n
+      from messaging.outbox o join register.resident r on o.ordering_key = 'juki-net-identity:' || r.id::text
+      where o.queue = 'juki-net-identity' group by 1, 2`.execute(a);
   let idSent = 0;
   let idApplied = 0;
   let idDup = 0;
   let idOoo = 0;
-  for (const p of moves.flatMap((m) => m.people)) {
-    const history = state.history(p.residentCode).filter((e) => e.sequence > 0);
-    const bySeries = new Map<string, number[]>();
-    for (const e of history) bySeries.set(e.lgCode, [...(bySeries.get(e.lgCode) ?? []), e.sequence]);
-    for (const seqs of bySeries.values()) {
-      // In the order the network applied them: 1, 2, 3 … with no repeat and no gap.
-      const firsts = seqs.filter((n, i) => seqs.indexOf(n) === i);
-      idDup += seqs.length - firsts.length;
-      idOoo += firsts.filter((n, i) => n !== i + 1).length;
-    }
-    if (p.lgCode && lab.world.municipalities.find((x) => x.lgCode === p.lgCode)?.hosted) {
-      const sent = identitySent.get(worldResidentId(p)) ?? 0;
-      idSent += sent;
-      idApplied += Math.min(sent, bySeries.get(p.lgCode)?.length ?? 0);
-    }
+  for (const r of identitySent.rows) {
+    idSent += r.n;
+    const seqs = state
+      .history(r.resident_code)
+      .filter((e) => e.lgCode === r.lg_code && e.sequence > 0)
+      .map((e) => e.sequence);
+    // In the order the network applied them: 1, 2, 3 … with no repeat and no gap.
+    const firsts = seqs.filter((n, i) => seqs.indexOf(n) === i);
+    idDup += seqs.length - firsts.length;
+    idOoo += firsts.filter((n, i) => n !== i + 1).length;
+    idApplied += Math.min(r.n, firsts.length);
   }
   rows.push({
-    what: "identity updates (本人確認情報) per person",
+    what: "identity updates (本人確認情報)",
     sent: idSent,
     delivered: idApplied,
     duplicated: idDup,
@@ -290,7 +284,88 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
   if (idSent !== idApplied)
     problems.push(`${idSent - idApplied} identity update(s) never applied at the network`);
 
-  // 7. The stand-in origin's side: one move-out case and one 転出証明書情報 per forwarded application.
+  // Completion: 特例転入 at the destination, 転出確定 at the origin (both sides).
+  const completing = moves.filter((m) => m.expected === "completed");
+  if (completing.length > 0) {
+    const codesIn = async (kind: string, pairs: { lg: string; code: string }[]) => {
+      const counts = new Map<string, number>();
+      if (pairs.length === 0) return counts;
+      const found = await sql<{ k: string; n: number }>`
+        select r.lg_code || ':' || r.resident_code as k, count(*)::int as n
+        from register.resident_change c join register.resident r on r.id = c.resident_id
+        where c.kind = ${kind} and r.resident_code = any(${pairs.map((p) => p.code)})
+        group by 1`.execute(a);
+      for (const f of found.rows) counts.set(f.k, f.n);
+      return counts;
+    };
+    const hostedDest = completing
+      .filter((m) => m.kind !== "toStandIn")
+      .flatMap((m) => m.people.map((p) => ({ lg: m.destination, code: p.residentCode })));
+    const moveIns = await codesIn("specialMoveIn", hostedDest);
+    const inDup = [...moveIns.values()].reduce((x, n) => x + Math.max(0, n - 1), 0);
+    const inMade = hostedDest.filter((p) => moveIns.has(`${p.lg}:${p.code}`)).length;
+    rows.push({
+      what: "特例転入 at the destination",
+      sent: hostedDest.length,
+      delivered: inMade,
+      duplicated: inDup,
+      lost: hostedDest.length - inMade,
+      outOfOrder: 0,
+    });
+    if (inDup > 0) problems.push(`${inDup} extra 特例転入 change(s)`);
+    if (inMade !== hostedDest.length)
+      problems.push(`${hostedDest.length - inMade} person(s) not registered at the destination`);
+
+    const hostedOrigin = completing
+      .filter((m) => m.kind !== "fromStandIn")
+      .flatMap((m) => m.people.map((p) => ({ lg: m.origin, code: p.residentCode })));
+    const confirms = await codesIn("moveOutConfirm", hostedOrigin);
+    const confDup = [...confirms.values()].reduce((x, n) => x + Math.max(0, n - 1), 0);
+    const standInOrigin = completing.filter((m) => m.kind === "fromStandIn");
+    const standInConfirmed = standInOrigin.filter(
+      (m) => state.moveOuts.get(m.applicationId)?.status === "confirmed",
+    );
+    const standInRemovals = standInOrigin
+      .flatMap((m) => m.people.map((p) => ({ m, p })))
+      .map(
+        ({ m, p }) =>
+          state.history(p.residentCode).filter((e) => e.lgCode === m.origin && e.reason === "moveOut").length,
+      );
+    const sent = hostedOrigin.length + standInOrigin.length;
+    const made =
+      hostedOrigin.filter((p) => confirms.has(`${p.lg}:${p.code}`)).length + standInConfirmed.length;
+    const dup = confDup + standInRemovals.reduce((x, n) => x + Math.max(0, n - 1), 0);
+    rows.push({
+      what: "転入通知 → 転出確定 at the origin",
+      sent,
+      delivered: made,
+      duplicated: dup,
+      lost: sent - made,
+      outOfOrder: 0,
+      note: `${hostedOrigin.length} people at hosted origins, ${standInOrigin.length} applications at the stand-in`,
+    });
+    if (dup > 0) problems.push(`${dup} extra 転出確定 effect(s) at the origin`);
+    if (made !== sent) problems.push(`${sent - made} 転出 not confirmed at the origin`);
+  }
+
+  // 7. Downstream address systems: each event applied once, each person's in order.
+  const address = (await (await fetch(`${lab.addressSystems.url}/stats`)).json()) as {
+    received: number;
+    repeats: number;
+    outOfOrder: number;
+  };
+  rows.push({
+    what: "address events (宛名 systems)",
+    sent: address.received,
+    delivered: address.received,
+    duplicated: 0,
+    lost: 0,
+    outOfOrder: address.outOfOrder,
+    note: `${address.repeats} repeats answered without a second effect; sent = distinct events received`,
+  });
+  if (address.outOfOrder > 0) problems.push(`${address.outOfOrder} address event(s) out of order`);
+
+  // 8. The stand-in origin's side: one move-out case and one 転出証明書情報 per forwarded application.
   const fromStandIn = moves.filter((m) => m.kind === "fromStandIn");
   if (fromStandIn.length > 0) {
     const generated = new Map<string, number>();
@@ -325,7 +400,7 @@ export function formatReport(title: string, report: Report, lab: Lab): string {
     head[0]!.padEnd(width) +
       head
         .slice(1)
-        .map((h) => h.padStart(12))
+        .map((h) => h.padStart(13))
         .join(""),
   ];
   for (const r of report.rows) {

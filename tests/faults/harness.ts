@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import type { Kysely } from "kysely";
+import type { MyNumberKeys } from "../../backoffice/register/my-number.js";
 import { seedRegister } from "../../backoffice/register/seed.js";
 import { createDb, withCredentials, withDatabase } from "../../db/connect.js";
 import { ensureDatabase, startEmbeddedPostgres } from "../../db/embedded.js";
@@ -21,7 +22,9 @@ import { enqueue } from "../../jobs/outbox.js";
 import { createLogger } from "../../lib/logger.js";
 import { devKeyPair } from "../../lib/secrets.js";
 import type { World, WorldPerson } from "../../lib/world.js";
+import { addressSystems } from "../../mocks/address-systems.js";
 import { type Served, serveJukiNet } from "../../mocks/juki-net/testing.js";
+import { type MockSystem, serve } from "../../mocks/kit.js";
 import { addHistory, markSubmitted, upsertDraft } from "../../portal/applications/applications.queries.js";
 import { newReceiptNumber } from "../../portal/applications/receipt-number.js";
 import { createTestPki } from "../../portal/signing/test-pki.js";
@@ -86,9 +89,13 @@ export interface Lab {
   // biome-ignore lint/suspicious/noExplicitAny: reads both zones' messaging tables as the owner
   admin: Kysely<any>;
   jukiNet: Served;
+  /** 団体内統合宛名 / 宛名管理 stand-in (GET /stats: received, repeats, outOfOrder). */
+  addressSystems: { system: MockSystem; url: string };
   workers: WorkerProcess[];
   counters: LabCounters;
   today: string;
+  /** The 個人番号 keys the register was seeded with (the workers have the same). */
+  keys: MyNumberKeys;
   postgres: { stop(): Promise<void>; start(): Promise<void>; port: number };
   redis?: { url: string; restart(): Promise<void>; flushAll(): Promise<void> };
   killWorker(index: number): void;
@@ -291,6 +298,17 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       reannounceAfterMs: opts.reannounceAfterMs ?? 5_000,
     });
     cleanups.push(() => jukiNet.stop());
+    const address = { system: addressSystems(), url: "" };
+    const addressPort = await freePort();
+    const addressServer = await serve(address.system, addressPort);
+    address.url = `http://127.0.0.1:${addressPort}`;
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          addressServer.close(() => r());
+          addressServer.closeAllConnections();
+        }),
+    );
     const publicJwk = devKeyPair(dataDir, "intake-sealing", "ECDH-ES+A256KW").publicJwk;
 
     // Workers, supervised: whatever makes one exit, it is started again.
@@ -308,6 +326,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         WORKERS_PORT: String(port),
         JUKI_NET_URL: jukiNet.url,
         CARD_IDP_URL: cardIdp.url,
+        ADDRESS_SYSTEMS_URL: address.url,
         MY_NUMBER_ENCRYPTION_KEY: keys.encryptionKey.toString("base64"),
         MY_NUMBER_INDEX_KEY: keys.indexKey.toString("base64"),
         ...queueEnv,
@@ -377,9 +396,11 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       db,
       admin,
       jukiNet,
+      addressSystems: address,
       workers,
       counters,
       today,
+      keys,
       postgres,
       ...(redis ? { redis } : {}),
       killWorker(index) {
@@ -483,7 +504,9 @@ export async function chaos(lab: Lab, plan: ChaosPlan, log: (line: string) => vo
   if (plan.networkFailureRate) {
     for (const e of NETWORK_ENDPOINTS)
       lab.jukiNet.system.setFault(e, { mode: "fail", rate: plan.networkFailureRate });
-    log(`chaos: 住基ネット fails ${Math.round(plan.networkFailureRate * 100)}% of CS calls`);
+    log(
+      `chaos: 住基ネット and the address systems fail ${Math.round(plan.networkFailureRate * 100)}% of calls`,
+    );
   }
   if (plan.killEveryMs) {
     const [min, max] = plan.killEveryMs;
@@ -529,5 +552,6 @@ export async function chaos(lab: Lab, plan: ChaosPlan, log: (line: string) => vo
   await at(plan.durationMs);
   await Promise.all(tasks);
   lab.jukiNet.system.clearFaults();
+  lab.addressSystems.system.clearFaults();
   log(`chaos: faults over after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

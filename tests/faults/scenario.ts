@@ -1,5 +1,9 @@
 import { sql } from "kysely";
-import type { ApplicationStatus } from "../../jobs/queues.js";
+import { completeSpecialMoveIn } from "../../backoffice/pipeline/completion.js";
+import type { Actor } from "../../backoffice/register/authorization.js";
+import { RegisterValidationError } from "../../backoffice/register/errors.js";
+import { processors } from "../../jobs/processors/index.js";
+import { type ApplicationStatus, queues } from "../../jobs/queues.js";
 import type { World, WorldPerson } from "../../lib/world.js";
 import type { Move, MoveKind } from "./counts.js";
 import { type Lab, sleep } from "./harness.js";
@@ -21,11 +25,11 @@ export interface PlannedMove {
 }
 
 /**
- * Picks distinct synthetic households for each route. Expected final statuses as far as the
- * pipeline goes today: 来庁待ち at a hosted destination; 転出受理 when the destination is a stand-in
- * municipality (its counter visit is not played here).
+ * Picks distinct synthetic households for each route. Expected final statuses: with the counter
+ * played (`completion`), 完了 for every move; without, 来庁待ち at a hosted destination and 転出受理
+ * when the destination is a stand-in municipality.
  */
-export function planMoves(world: World, routes: Route[]): PlannedMove[] {
+export function planMoves(world: World, routes: Route[], opts: { completion?: boolean } = {}): PlannedMove[] {
   const hosted = (lg: string) => world.municipalities.find((m) => m.lgCode === lg)?.hosted === true;
   const used = new Map<string, number>();
   const out: PlannedMove[] = [];
@@ -44,7 +48,7 @@ export function planMoves(world: World, routes: Route[]): PlannedMove[] {
         origin: r.from,
         destination: r.to,
         people,
-        expected: kind === "toStandIn" ? "moveOutAccepted" : "awaitingVisit",
+        expected: opts.completion ? "completed" : kind === "toStandIn" ? "moveOutAccepted" : "awaitingVisit",
       });
     }
   }
@@ -53,13 +57,18 @@ export function planMoves(world: World, routes: Route[]): PlannedMove[] {
 }
 
 /** Submits every move through the portal's tables, spread over `spreadMs`. */
-export async function submitAll(lab: Lab, planned: PlannedMove[], spreadMs: number): Promise<Move[]> {
-  const moves: Move[] = [];
+export async function submitAll(
+  lab: Lab,
+  planned: PlannedMove[],
+  spreadMs: number,
+  moves: Move[] = [],
+): Promise<Move[]> {
   const started = Date.now();
   for (const [i, p] of planned.entries()) {
     await sleep(Math.max(0, started + (spreadMs * i) / planned.length - Date.now()));
+    const submittedAt = Date.now();
     const applicationId = await lab.submit(p.people, p.destination);
-    moves.push({ ...p, applicationId });
+    moves.push({ ...p, applicationId, submittedAt });
   }
   return moves;
 }
@@ -77,11 +86,13 @@ export async function progress(lab: Lab, moves: Move[]) {
     ).map((r: { id: string; status: string }) => [r.id, r.status]),
   );
   const final = moves.filter((m) => statuses.get(m.applicationId) === m.expected).length;
+  const consumed = processors.map((p) => queues[p.queue].name);
   const pending = await sql<{ n: number }>`
-    select (select count(*) from messaging.outbox o where o.queue in ('intake','juki-net-identity','juki-net-outbound','application-status')
+    select (select count(*) from messaging.outbox o where o.queue = any(${consumed})
               and not exists (select 1 from messaging.inbox i where i.message_id = o.id)
               and not exists (select 1 from portal.inbox i where i.message_id = o.id))
-         + (select count(*) from portal.outbox o where not exists (select 1 from messaging.inbox i where i.message_id = o.id))
+         + (select count(*) from portal.outbox o where o.queue = any(${consumed})
+              and not exists (select 1 from messaging.inbox i where i.message_id = o.id))
          + (select count(*) from register.outbound_message where status <> 'accepted') as n`.execute(
     lab.admin,
   );
@@ -119,4 +130,80 @@ export async function settle(
     if (Date.now() - started > timeoutMs) return false;
     await sleep(1_000);
   }
+}
+
+export interface Counter {
+  /** Application id → when the counter completed it (ms). */
+  completedAt: Map<string, number>;
+  /** Refusals of the completion command (each is a finding). */
+  refusals: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Plays the counter of each destination: a resident whose reservation is waiting comes in and
+ * staff complete the 特例転入 through `completeSpecialMoveIn` (request key per application, so a
+ * retry after a lost answer replays the first result); a move into a stand-in municipality is
+ * completed there (`POST /_control/move-in`). Errors while PostgreSQL is down are retried.
+ */
+export function playCounter(lab: Lab, moves: Move[], log: (line: string) => void): Counter {
+  const completedAt = new Map<string, number>();
+  const refusals: string[] = [];
+  let stopped = false;
+  const clerk = (lgCode: string): Actor => {
+    const s = lab.world.staff.find((x) => x.lgCode === lgCode && x.roles.includes("clerk"));
+    return { staffId: s?.id ?? `faults-clerk-${lgCode}`, lgCode, roles: ["clerk"] };
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      for (const m of [...moves]) {
+        if (stopped) break;
+        if (completedAt.has(m.applicationId)) continue;
+        try {
+          if (m.kind === "toStandIn") {
+            const pending = lab.jukiNet.system.state.pendingMoveIns.get(m.applicationId);
+            if (!pending) continue;
+            if (!pending.done) {
+              const res = await fetch(`${lab.jukiNet.url}/_control/move-in`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ applicationId: m.applicationId }),
+              });
+              if (!res.ok) continue;
+            }
+            completedAt.set(m.applicationId, Date.now());
+            continue;
+          }
+          const r = await lab.db
+            .selectFrom("register.reservation")
+            .select(["id", "status"])
+            .where("application_id", "=", m.applicationId)
+            .where("lg_code", "=", m.destination)
+            .executeTakeFirst();
+          if (!r || (r.status !== "waiting" && r.status !== "completed")) continue;
+          await completeSpecialMoveIn(
+            { db: lab.db, keys: lab.keys, actor: clerk(m.destination), today: lab.today },
+            { requestKey: `counter:${m.applicationId}`, lgCode: m.destination, reservationId: r.id },
+          );
+          completedAt.set(m.applicationId, Date.now());
+        } catch (err) {
+          if (err instanceof RegisterValidationError) {
+            refusals.push(`${m.applicationId}: ${err.message}`);
+            log(`counter: completion refused (${err.message})`);
+            completedAt.set(m.applicationId, Date.now());
+          }
+          // Anything else (PostgreSQL down …): the resident waits; try again.
+        }
+      }
+      await sleep(300);
+    }
+  })();
+  return {
+    completedAt,
+    refusals,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
 }
