@@ -4,7 +4,7 @@ import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { completeRelocation, completeSpecialMoveIn } from "../../backoffice/pipeline/completion.js";
 import { sweepExpired } from "../../backoffice/pipeline/expiry.js";
-import { outgoingMessages } from "../../backoffice/pipeline/messages.queries.js";
+import { outgoingMessages, retryOutgoing } from "../../backoffice/pipeline/messages.queries.js";
 import { reservationsOf } from "../../backoffice/pipeline/reservations.queries.js";
 import type { CommandContext } from "../../backoffice/register/commands/index.js";
 import { RegisterValidationError } from "../../backoffice/register/errors.js";
@@ -421,6 +421,24 @@ describe("pipeline completion", () => {
     );
     if (!standIn) throw new Error("the world has no stand-in municipality with residents");
     const people = household(standIn.lgCode);
+    // First an application the resident cancels: the destination drops its reservation and tells
+    // the stand-in origin, which answers moveOutCancelled and forgets the 転出 (else the second
+    // application below would be refused as alreadyMoving).
+    const first = await submit(people, origin);
+    await untilStatus(first.applicationId, "awaitingVisit");
+    await cancelInPortal(first);
+    await eventually(async () => (await reservationOf(first.applicationId)).status === "cancelled");
+    await eventually(async () => {
+      const answers = await b.deps.jukiNet.mailboxList(origin.lgCode, false);
+      const acked = answers.filter(
+        (m) => m.kind === "moveOutCancelled" && m.from === standIn.lgCode && m.acked,
+      );
+      const sent = await outgoingMessages(b.db, origin.lgCode, { applicationId: first.applicationId });
+      return acked.length > 0 && sent.some((m) => m.kind === "moveOutCancel" && m.status === "accepted");
+    });
+    expect((await moveCase(first.applicationId, origin.lgCode))?.status).toBe("cancelled");
+    expect(await portalStatus(first.applicationId)).toBe("cancelled");
+
     const doc = await submit(people, origin);
     await untilStatus(doc.applicationId, "awaitingVisit");
     const reservation = await reservationOf(doc.applicationId);
@@ -524,6 +542,100 @@ describe("pipeline completion", () => {
     // Cancelling the first: the reservation is dropped (same municipality, no network).
     await cancelInPortal(doc);
     await eventually(async () => (await reservationOf(doc.applicationId)).status === "cancelled");
+  }, 120_000);
+
+  it("a cancellation with a stand-in destination: the stand-in answers, the origin cancels its 転出", async () => {
+    const standIn = b.f.world.municipalities.find((m) => !m.hosted)!;
+    const people = household(origin.lgCode);
+    const doc = await submit(people, { lgCode: standIn.lgCode, name: standIn.name, towns: standIn.towns });
+    await untilStatus(doc.applicationId, "moveOutAccepted");
+    const ids = people.map(worldResidentId);
+    expect(await statuses(ids)).toEqual(ids.map(() => "moveOutScheduled"));
+    await cancelInPortal(doc);
+    await eventually(async () => (await statuses(ids)).every((s) => s === "active"));
+    expect((await moveCase(doc.applicationId, origin.lgCode))?.status).toBe("cancelled");
+    // The stand-in has nothing pending any more: its resident cannot "visit" for it.
+    await eventually(async () => {
+      const res = await fetch(`${b.jukiNet.url}/_control/move-in`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ applicationId: doc.applicationId }),
+      });
+      return res.status === 404;
+    });
+  }, 120_000);
+
+  it("a cancellation that overtakes its intake: the intake then does nothing", async () => {
+    const people = household(origin.lgCode);
+    const doc = applicationFor(people, {
+      destination: { lgCode: destination.lgCode, name: destination.name, town: destination.towns[0]!.name },
+      today,
+    });
+    // Only the cancellation job first (as if the intake job were still queued).
+    await b.portal.transaction().execute(async (trx) => {
+      await enqueue(trx, "portal", {
+        queue: "cancellation",
+        lgCode: doc.origin.lgCode,
+        data: { applicationId: doc.applicationId },
+      });
+    });
+    await eventually(async () => (await moveCase(doc.applicationId, origin.lgCode))?.status === "cancelled");
+    const seal = await sealed(
+      doc,
+      signer,
+      devKeyPair(b.dataDir, "intake-sealing", "ECDH-ES+A256KW").publicJwk,
+    );
+    await b.portal.transaction().execute(async (trx) => {
+      await enqueue(trx, "portal", {
+        queue: "intake",
+        lgCode: doc.origin.lgCode,
+        data: { applicationId: doc.applicationId, kind: "moveOut", sealed: seal },
+      });
+    });
+    const inbox = async () =>
+      Number(
+        (
+          await sql<{
+            n: string;
+          }>`select count(*) as n from messaging.inbox where consumer = 'backoffice-intake'`.execute(b.db)
+        ).rows[0]!.n,
+      );
+    const seen = await inbox();
+    await eventually(async () => (await inbox()) > seen);
+    const ids = people.map(worldResidentId);
+    expect(await statuses(ids)).toEqual(ids.map(() => "active"));
+    expect(await reservationsOf(b.db, doc.applicationId)).toHaveLength(0);
+    expect(await outgoingMessages(b.db, origin.lgCode, { applicationId: doc.applicationId })).toHaveLength(0);
+  }, 60_000);
+
+  it("a message the network refuses for a while shows its attempts and last error, then is accepted", async () => {
+    const people = cancelled;
+    b.jukiNet.system.setFault("messages", { mode: "fail", rate: 1 });
+    let doc: ApplicationDocument;
+    try {
+      doc = await submit(people, destination);
+      await untilStatus(doc.applicationId, "moveOutAccepted");
+      const failing = await eventually(async () => {
+        const [m] = await outgoingMessages(b.db, origin.lgCode, { applicationId: doc.applicationId });
+        return m && m.attempts >= 2 && m.lastError ? m : undefined;
+      });
+      expect(failing).toMatchObject({ kind: "moveOutCertificate", status: "pending" });
+      expect(failing.lastError).toMatch(/5\d\d/);
+      expect(await retryOutgoing(b.db, origin.lgCode, failing.id)).toEqual({ kind: "queued" });
+    } finally {
+      b.jukiNet.system.clearFaults();
+    }
+    const accepted = await eventually(async () => {
+      const [m] = await outgoingMessages(b.db, origin.lgCode, { applicationId: doc.applicationId });
+      return m?.status === "accepted" ? m : undefined;
+    }, 60_000);
+    expect(accepted.lastError).toBeUndefined();
+    expect(await retryOutgoing(b.db, origin.lgCode, accepted.id)).toEqual({ kind: "alreadyAccepted" });
+    await untilStatus(doc.applicationId, "awaitingVisit");
+    // Cancel it again so that the household is free for the expiry test below.
+    await cancelInPortal(doc);
+    const ids = people.map(worldResidentId);
+    await eventually(async () => (await statuses(ids)).every((s) => s === "active"));
   }, 120_000);
 
   it("every message kind delivered again has no second effect", async () => {
