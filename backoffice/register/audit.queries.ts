@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
-import { appendAudit } from "./audit.js";
+import { appendAudit, linkPendingAudit } from "./audit.js";
 import { type Actor, authorize, authorizeOrAudit } from "./authorization.js";
 
 /**
@@ -41,7 +41,8 @@ export interface AuditRow {
   subjectResidentId: string | null;
   purpose: string | null;
   detail: Record<string, unknown>;
-  hash: string;
+  /** Null for a view committed after this page was linked (it joins the chain at the next link). */
+  hash: string | null;
 }
 
 export interface AuditPage {
@@ -66,6 +67,8 @@ export async function listAuditLog(db: Db, q: AuditQuery): Promise<AuditPage> {
     }
   }
   const run = async (trx: Transaction<BackofficeDatabase>, role: string) => {
+    // Views are written unlinked (audit.ts); link them first, so that the page shows them chained.
+    await linkPendingAudit(trx, q.lgCode);
     const where = [sql`lg_code = ${q.lgCode}`];
     if (q.subjectResidentId) where.push(sql`subject = ${q.subjectResidentId}`);
     if (q.staffId) where.push(sql`actor = ${q.staffId} and role <> 'system'`);
@@ -84,7 +87,7 @@ export async function listAuditLog(db: Db, q: AuditQuery): Promise<AuditPage> {
       subject: string | null;
       purpose: string | null;
       detail: Record<string, unknown>;
-      hash: Buffer;
+      hash: Buffer | null;
     }>`
       select id, at, actor, role, action, subject, purpose, detail, hash from audit.log
       where ${sql.join(where, sql` and `)} order by id desc limit ${limit + 1}`.execute(trx);
@@ -98,7 +101,7 @@ export async function listAuditLog(db: Db, q: AuditQuery): Promise<AuditPage> {
       subjectResidentId: r.subject,
       purpose: r.purpose,
       detail: r.detail,
-      hash: r.hash.toString("hex"),
+      hash: r.hash ? r.hash.toString("hex") : null,
     }));
     await appendAudit(trx, {
       lgCode: q.lgCode,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 
 /**
@@ -16,6 +16,13 @@ import type { BackofficeDatabase } from "../../db/types/backoffice.js";
  * A chain detects a changed, removed, inserted or reordered row; it cannot detect that the
  * newest rows of a chain were cut off. `npm run audit:verify` prints each chain's head hash so
  * that an operator can record it elsewhere (anchoring) and notice a shortened chain.
+ *
+ * Views of personal data (look-ups, searches, records opened) are many and must be fast, so they
+ * may be written unlinked (`appendViewAudit`, `viewAuditInsert`): one INSERT, committed with the
+ * read (even in the same statement), taking no lock. The next holder of the chain's lock links
+ * every committed unlinked row of its chain, in id order, before anything else: `appendAudit`
+ * does, and `linkPendingAudit` does on its own (run it on a schedule, so that a quiet chain is
+ * linked too). Chain order is `coalesce(link_seq, id)`; see docs/decisions/010-audited-lookups.md.
  */
 
 export type AuditActor = { staffId: string; role: string } | { system: string };
@@ -106,9 +113,7 @@ function actorColumns(actor: AuditActor): { actor: string; role: string } {
 export async function appendAudit(trx: Transaction<BackofficeDatabase>, entry: AuditEntry): Promise<void> {
   if (!trx.isTransaction)
     throw new AuditError("監査ログ: appendAudit はトランザクションの中で呼んでください");
-  if (!/^\d{6}$/.test(entry.lgCode)) throw new AuditError("監査ログ: 地方公共団体コードは 6 桁の数字です");
-  if (!entry.action) throw new AuditError("監査ログ: action が空です");
-  const { actor, role } = actorColumns(entry.actor);
+  const { actor, role } = checkEntry(entry);
 
   const locked = await sql<{ iso: string }>`
     select pg_advisory_xact_lock(${LOCK_CLASS}::int, ${Number(entry.lgCode)}::int) is null as locked,
@@ -117,14 +122,22 @@ export async function appendAudit(trx: Transaction<BackofficeDatabase>, entry: A
   if (iso !== "read committed") {
     throw new AuditError(`監査ログ: 分離レベル ${iso} では追記できません（read committed が必要）`);
   }
-  // A new statement, so a new snapshot: it sees the predecessor committed by whoever held the lock before.
-  const head = await sql<{ id: number; at: string; prev: Buffer | null }>`
+  // A new statement, so a new snapshot: it sees the predecessor committed by whoever held the lock
+  // before, and the unlinked rows committed so far, which are linked first (their link_seq must
+  // come before this row's id).
+  const readHead = () =>
+    sql<{ id: number; at: string; prev: Buffer | null; unlinked: boolean }>`
     select nextval('audit.log_id_seq') as id,
            to_char(clock_timestamp() at time zone 'UTC', ${sql.raw(AT_FORMAT)}) as at,
-           (select hash from audit.log where lg_code = ${entry.lgCode} order by id desc limit 1) as prev`.execute(
-    trx,
-  );
-  const h = head.rows[0]!;
+           (${chainHead(entry.lgCode)}) as prev,
+           exists (select 1 from audit.log where lg_code = ${entry.lgCode} and hash is null) as unlinked`.execute(
+      trx,
+    );
+  let h = (await readHead()).rows[0]!;
+  if (h.unlinked) {
+    await linkUnderLock(trx, entry.lgCode);
+    h = (await readHead()).rows[0]!;
+  }
   const fields: HashedFields = {
     id: Number(h.id),
     lgCode: entry.lgCode,
@@ -146,22 +159,145 @@ export async function appendAudit(trx: Transaction<BackofficeDatabase>, entry: A
   );
 }
 
+/** The newest linked row's hash of a chain (chain order, see the module comment). */
+function chainHead(lgCode: string) {
+  return sql<Buffer | null>`select hash from audit.log where lg_code = ${lgCode} and hash is not null
+    order by coalesce(link_seq, id) desc limit 1`;
+}
+
+/** Links every committed unlinked row of a chain, in id order; the caller holds the chain's lock. */
+async function linkUnderLock(trx: Transaction<BackofficeDatabase>, lgCode: string): Promise<number> {
+  const pending = await sql<{
+    id: number;
+    at: string;
+    actor: string;
+    role: string;
+    action: string;
+    subject: string | null;
+    purpose: string | null;
+    detail: unknown;
+  }>`
+    select id, to_char(at at time zone 'UTC', ${sql.raw(AT_FORMAT)}) as at, actor, role, action, subject, purpose, detail
+    from audit.log where lg_code = ${lgCode} and hash is null order by id for update`.execute(trx);
+  if (pending.rows.length === 0) return 0;
+  const head = await sql<{ prev: Buffer | null; seqs: string[] }>`
+    select (${chainHead(lgCode)}) as prev,
+           array(select nextval('audit.log_id_seq') from generate_series(1, ${pending.rows.length}::int)) as seqs`.execute(
+    trx,
+  );
+  const seqs = head.rows[0]!.seqs.map(Number).sort((a, b) => a - b);
+  let prev = head.rows[0]!.prev ?? GENESIS;
+  const ids: string[] = [];
+  const prevs: string[] = [];
+  const hashes: string[] = [];
+  for (const r of pending.rows) {
+    const hash = rowHash({
+      id: Number(r.id),
+      lgCode,
+      at: r.at,
+      actor: r.actor,
+      role: r.role,
+      action: r.action,
+      subject: r.subject,
+      purpose: r.purpose,
+      detail: r.detail,
+      prevHash: prev,
+    });
+    ids.push(String(r.id));
+    prevs.push(prev.toString("hex"));
+    hashes.push(hash.toString("hex"));
+    prev = hash;
+  }
+  await sql`
+    update audit.log a set prev_hash = decode(v.prev, 'hex'), hash = decode(v.hash, 'hex'), link_seq = v.seq
+    from unnest(${ids}::bigint[], ${prevs}::text[], ${hashes}::text[], ${seqs.map(String)}::bigint[])
+      as v(id, prev, hash, seq)
+    where a.id = v.id and a.hash is null`.execute(trx);
+  return pending.rows.length;
+}
+
+/**
+ * Links the unlinked rows (views written by appendViewAudit) into their chains, one transaction
+ * per chain; every municipality's chain when `lgCode` is not given. Returns the rows linked.
+ * appendAudit links its chain anyway; this is for a schedule (and for readers of the log).
+ */
+export async function linkPendingAudit(db: Kysely<BackofficeDatabase>, lgCode?: string): Promise<number> {
+  const chains = lgCode
+    ? [lgCode]
+    : (
+        await sql<{ lg_code: string }>`
+          select distinct lg_code from audit.log where hash is null`.execute(db)
+      ).rows.map((r) => r.lg_code);
+  let linked = 0;
+  for (const lg of chains) {
+    const run = async (trx: Transaction<BackofficeDatabase>) => {
+      await sql`select pg_advisory_xact_lock(${LOCK_CLASS}::int, ${Number(lg)}::int)`.execute(trx);
+      return linkUnderLock(trx, lg);
+    };
+    linked += db.isTransaction
+      ? await run(db as Transaction<BackofficeDatabase>)
+      : await db.transaction().execute(run);
+  }
+  return linked;
+}
+
+function checkEntry(entry: AuditEntry): { actor: string; role: string } {
+  if (!/^\d{6}$/.test(entry.lgCode)) throw new AuditError("監査ログ: 地方公共団体コードは 6 桁の数字です");
+  if (!entry.action) throw new AuditError("監査ログ: action が空です");
+  return actorColumns(entry.actor);
+}
+
+/**
+ * The INSERT of an unlinked view row, as SQL to run alone or inside a statement (a CTE beside the
+ * read it records, so that the read and its row commit together in one round trip). `subject`
+ * may be an SQL expression (e.g. the id the same statement found), `detail` an SQL jsonb
+ * expression; otherwise the entry's values are used.
+ */
+export function viewAuditInsert(
+  entry: AuditEntry,
+  sqlParts: { subject?: RawBuilder<unknown>; detail?: RawBuilder<unknown> } = {},
+): RawBuilder<unknown> {
+  const { actor, role } = checkEntry(entry);
+  const subject = sqlParts.subject ?? sql`${entry.subjectResidentId ?? null}::text`;
+  const detail = sqlParts.detail ?? sql`${canonicalJson(entry.detail ?? {})}::jsonb`;
+  return sql`insert into audit.log (id, lg_code, at, actor, role, action, subject, purpose, detail)
+    select nextval('audit.log_id_seq'), ${entry.lgCode}, clock_timestamp(), ${actor}, ${role},
+           ${entry.action}, ${subject}, ${entry.purpose ?? null}, ${detail}`;
+}
+
+/**
+ * Appends an unlinked row (a view of personal data): one INSERT, no lock, in the caller's
+ * transaction or committed on its own. Linked into the chain later (see the module comment).
+ */
+export async function appendViewAudit(
+  db: Kysely<BackofficeDatabase> | Transaction<BackofficeDatabase>,
+  entry: AuditEntry,
+): Promise<void> {
+  await viewAuditInsert(entry).execute(db);
+}
+
 export type AuditVerifyResult =
   | { ok: true; rows: number }
   | { ok: false; firstBrokenId: number; rows: number; reason: string };
 
 export interface VerifyOptions {
-  /** Rows read per query (keyset pagination by id). */
+  /** Rows read per query (keyset pagination by chain position). */
   batchSize?: number;
   /** Called after every batch with the rows checked so far. */
   onProgress?: (rowsChecked: number, lastId: number) => void;
   /** Receives each chain's head (lg_code → hash of its newest row) when the walk succeeds. */
   onHeads?: (heads: Map<string, { id: number; hash: string }>) => void;
+  /**
+   * Receives, after the walk, the rows not linked yet (views awaiting the next link; not part of
+   * any chain, so not checked) and the time of the oldest, or null when there are none.
+   */
+  onUnlinked?: (count: number, oldestAt: string | null) => void;
 }
 
 /**
- * Walks every chain in id order and returns the first row whose hash does not match its content
- * or whose prev_hash does not match its predecessor's hash. `rows` counts the rows checked
+ * Walks every chain in chain order (`coalesce(link_seq, id)`; for rows appended linked, id order)
+ * and returns the first row whose hash does not match its content or whose prev_hash does not
+ * match its predecessor's hash. `rows` counts the rows checked
  * (on failure, up to and including the broken row).
  */
 export async function verifyAuditChain(
@@ -171,6 +307,7 @@ export async function verifyAuditChain(
   const batchSize = opts.batchSize ?? 5_000;
   const heads = new Map<string, { id: number; hash: Buffer }>();
   let lastId = 0;
+  let lastPosition = 0;
   let rows = 0;
   for (;;) {
     const batch = await sql<{
@@ -185,10 +322,12 @@ export async function verifyAuditChain(
       detail: unknown;
       prev_hash: Buffer;
       hash: Buffer;
+      position: number;
     }>`
-      select id, lg_code, to_char(at at time zone 'UTC', ${sql.raw(AT_FORMAT)}) as at, actor, role, action,
-             subject, purpose, detail, prev_hash, hash
-      from audit.log where id > ${lastId} order by id limit ${batchSize}`.execute(db);
+      select id, coalesce(link_seq, id) as position, lg_code, to_char(at at time zone 'UTC', ${sql.raw(AT_FORMAT)}) as at,
+             actor, role, action, subject, purpose, detail, prev_hash, hash
+      from audit.log where hash is not null and coalesce(link_seq, id) > ${lastPosition}
+      order by coalesce(link_seq, id) limit ${batchSize}`.execute(db);
     for (const r of batch.rows) {
       rows++;
       const id = Number(r.id);
@@ -223,10 +362,17 @@ export async function verifyAuditChain(
       }
       heads.set(r.lg_code, { id, hash: r.hash });
       lastId = id;
+      lastPosition = Number(r.position);
     }
     opts.onProgress?.(rows, lastId);
     if (batch.rows.length < batchSize) break;
   }
   opts.onHeads?.(new Map([...heads].map(([lg, h]) => [lg, { id: h.id, hash: h.hash.toString("hex") }])));
+  if (opts.onUnlinked) {
+    const u = await sql<{ n: number; oldest: string | null }>`
+      select count(*)::int as n, to_char(min(at) at time zone 'UTC', ${sql.raw(AT_FORMAT)}) as oldest
+      from audit.log where hash is null`.execute(db);
+    opts.onUnlinked(u.rows[0]!.n, u.rows[0]!.oldest);
+  }
   return { ok: true, rows };
 }

@@ -1,7 +1,7 @@
 import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import { parseAddressQuery, type TownName } from "./address-query.js";
-import { appendAudit } from "./audit.js";
+import { appendViewAudit, viewAuditInsert } from "./audit.js";
 import { type Actor, authorize, authorizeOrAudit, type StaffRole } from "./authorization.js";
 import { isValidMyNumber, isValidResidentCode } from "./identifiers.js";
 import { type MyNumberKeys, myNumberIndex, readMyNumber } from "./my-number.js";
@@ -154,6 +154,47 @@ function auditActor(actor: Actor, role: StaffRole) {
 /** Prefers the current record when a 住民票コード also has 除票 here (a person who left and came back). */
 const CURRENT_FIRST = sql`case r.status when 'active' then 0 when 'moveOutScheduled' then 0 else 1 end, r.removed_on desc nulls first`;
 
+/**
+ * A single-record look-up and its audit row in one statement (one round trip, one commit): the
+ * read and an unlinked audit row (audit.ts: linked into the chain later, in order) that records
+ * whose record came back. Authorized first; a refusal is audited in a transaction of its own.
+ */
+async function auditedLookup(
+  db: Db,
+  args: CommonArgs,
+  action: string,
+  where: RawBuilder<unknown>,
+): Promise<ResidentHit | null> {
+  if (!args.purpose?.trim()) throw new SearchError("検索の目的（purpose）を指定してください");
+  const role = db.isTransaction
+    ? authorize(args.actor, "viewRecord", args.lgCode)
+    : await authorizeOrAudit(db, args.actor, "viewRecord", args.lgCode);
+  const logged = viewAuditInsert(
+    {
+      lgCode: args.lgCode,
+      actor: auditActor(args.actor, role),
+      action,
+      purpose: args.purpose,
+    },
+    {
+      subject: sql`(select id::text from hit)`,
+      detail: sql`jsonb_build_object('found', exists (select 1 from hit), 'includeRemoved', ${Boolean(args.includeRemoved)}::boolean)`,
+    },
+  );
+  const found = await sql<HitRow & { logged: number }>`
+    with hit as (
+      select ${HIT_COLUMNS} from register.resident r
+      where r.lg_code = ${args.lgCode} and ${where} and ${statusFilter(args.includeRemoved)}
+      order by ${CURRENT_FIRST} limit 1),
+    logged as (${logged} returning id)
+    select hit.*, (select count(*) from logged)::int as logged from (select 1) as one left join hit on true`.execute(
+    db,
+  );
+  const row = found.rows[0];
+  if (row?.logged !== 1) throw new SearchError("監査ログに記録できませんでした");
+  return row.id ? toHit(row) : null;
+}
+
 /** By 住民票コード: the current record, or with includeRemoved the newest 除票 when there is none. */
 export async function findByResidentCode(
   db: Db,
@@ -162,22 +203,7 @@ export async function findByResidentCode(
   if (!isValidResidentCode(args.residentCode)) {
     throw new SearchError("住民票コードは 11 桁の数字で、チェックデジットが正しくなければなりません");
   }
-  return authorized(db, args, async (trx, role) => {
-    const found = await sql<HitRow>`
-      select ${HIT_COLUMNS} from register.resident r
-      where r.lg_code = ${args.lgCode} and r.resident_code = ${args.residentCode} and ${statusFilter(args.includeRemoved)}
-      order by ${CURRENT_FIRST} limit 1`.execute(trx);
-    const hit = found.rows[0] ? toHit(found.rows[0]) : null;
-    await appendAudit(trx, {
-      lgCode: args.lgCode,
-      actor: auditActor(args.actor, role),
-      action: "search.residentCode",
-      subjectResidentId: hit?.id ?? null,
-      purpose: args.purpose,
-      detail: { found: hit !== null, includeRemoved: Boolean(args.includeRemoved) },
-    });
-    return hit;
-  });
+  return auditedLookup(db, args, "search.residentCode", sql`r.resident_code = ${args.residentCode}`);
 }
 
 /**
@@ -193,22 +219,7 @@ export async function findByMyNumber(
     throw new SearchError("個人番号は 12 桁の数字で、チェックデジットが正しくなければなりません");
   }
   const index = myNumberIndex(args.myNumber, keys);
-  return authorized(db, args, async (trx, role) => {
-    const found = await sql<HitRow>`
-      select ${HIT_COLUMNS} from register.resident r
-      where r.lg_code = ${args.lgCode} and r.my_number_index = ${index} and ${statusFilter(args.includeRemoved)}
-      order by ${CURRENT_FIRST} limit 1`.execute(trx);
-    const hit = found.rows[0] ? toHit(found.rows[0]) : null;
-    await appendAudit(trx, {
-      lgCode: args.lgCode,
-      actor: auditActor(args.actor, role),
-      action: "myNumber.search",
-      subjectResidentId: hit?.id ?? null,
-      purpose: args.purpose,
-      detail: { found: hit !== null, includeRemoved: Boolean(args.includeRemoved) },
-    });
-    return hit;
-  });
+  return auditedLookup(db, args, "myNumber.search", sql`r.my_number_index = ${index}`);
 }
 
 /** LIKE pattern text with its wildcards escaped (the default escape character is the backslash). */
@@ -243,19 +254,25 @@ interface KeyColumns {
 }
 const NAME: KeyColumns = { key: sql`r.name_search`, searchKey: sql`r.name_key` };
 const KANA: KeyColumns = { key: sql`r.kana_search`, searchKey: sql`r.kana_key` };
+/** The same keys in the match set of a ranked page (rankedPage in searchResidents). */
+const MATCHED_NAME: KeyColumns = { key: sql`m.name_search`, searchKey: sql`null` };
+const MATCHED_KANA: KeyColumns = { key: sql`m.kana_search`, searchKey: sql`null` };
 
 /**
  * The SQL twin of nameMatchScore for a key column and an already-normalized query: exact,
  * prefix and contained are decided on the key itself; below them, trigram similarity of the
  * search keys, scaled into [0, 0.3) so that it never outranks a contained match.
+ * Without `similarity`, that last band is 0: for rows where either key is or contains the query
+ * (the prefix and contains tiers) the better score is ≥ 0.3 and the similarity band never counts.
  */
-function scoreSql(k: KeyColumns, q: string): RawBuilder<number> {
+function scoreSql(k: KeyColumns, q: string, similarity = true): RawBuilder<number> {
   const qLen = [...q].length;
+  const below = similarity ? sql`0.299 * similarity(${k.searchKey}, ${searchKey(q)})` : sql`0`;
   return sql<number>`case
     when ${k.key} = ${q} then 1.0
     when ${k.key} like ${`${likeEscape(q)}%`} then 0.6 + 0.3 * ${qLen}::float8 / greatest(char_length(${k.key}), 1)
     when strpos(${k.key}, ${q}) > 0 then 0.3 + 0.3 * ${qLen}::float8 / greatest(char_length(${k.key}), 1)
-    else 0.299 * similarity(${k.searchKey}, ${searchKey(q)}) end`;
+    else ${below} end`;
 }
 
 /** The key starts with the query (b-tree, text_pattern_ops). */
@@ -349,13 +366,14 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
       }
     }
     let score: RawBuilder<number> = sql<number>`1.0`;
-    const tiers: [NameTier, RawBuilder<unknown>][] = [];
+    // Each tier: its condition on either key, as one condition or as one branch per key.
+    const tiers: [NameTier, [RawBuilder<unknown>, RawBuilder<unknown>]][] = [];
     if (qName) {
       score = sql<number>`greatest(${scoreSql(NAME, qName)}, ${scoreSql(KANA, qKana)})`;
       tiers.push(
-        ["prefix", sql`(${prefixMatch(NAME, qName)} or ${prefixMatch(KANA, qKana)})`],
-        ["contains", sql`(${containsMatch(NAME, qName)} or ${containsMatch(KANA, qKana)})`],
-        ["similar", sql`(${nearMatch(NAME, qName)} or ${nearMatch(KANA, qKana)})`],
+        ["prefix", [prefixMatch(NAME, qName), prefixMatch(KANA, qKana)]],
+        ["contains", [containsMatch(NAME, qName), containsMatch(KANA, qKana)]],
+        ["similar", [nearMatch(NAME, qName), nearMatch(KANA, qKana)]],
       );
     }
     const page = async (where: RawBuilder<unknown>) => {
@@ -374,23 +392,61 @@ export async function searchResidents(db: Db, query: FourItemQuery): Promise<Sea
       }
       return { found, total };
     };
+    /**
+     * A name tier where either key is or contains the query: the match set is the union of one
+     * branch per key, each read from the key's covering index alone (migration
+     * 2026-11-26T0650: key, kana/name, birth date, sex, status and id), ranked there, and only
+     * the page's rows are read from the table. A common name matches thousands of records;
+     * reading each of them from the table was the slow case. The order is page()'s.
+     */
+    const rankedPage = async (branches: RawBuilder<unknown>[]) => {
+      const base = sql.join(filters, sql` and `);
+      const union = sql.join(
+        branches.map(
+          (b) => sql`select r.id, r.name_search, r.kana_search, r.birth_date from register.resident r
+            where ${base} and ${b}`,
+        ),
+        sql` union `,
+      );
+      const matchedScore = sql`greatest(${scoreSql(MATCHED_NAME, qName, false)}, ${scoreSql(MATCHED_KANA, qKana, false)})`;
+      const found = await sql<HitRow & { total: number | string }>`
+        with m as (${union}),
+        ranked as (
+          select m.id, ${matchedScore} as score, m.kana_search, m.name_search, m.birth_date,
+                 count(*) over () as total
+          from m order by score desc, m.kana_search, m.name_search, m.birth_date, m.id
+          limit ${limit} offset ${offset})
+        select ${HIT_COLUMNS}, ranked.score, ranked.total
+        from ranked join register.resident r on r.id = ranked.id
+        order by ranked.score desc, ranked.kana_search, ranked.name_search, ranked.birth_date, ranked.id`.execute(
+        trx,
+      );
+      let total = found.rows[0] ? Number(found.rows[0].total) : 0;
+      if (found.rows.length === 0 && offset > 0) {
+        const c = await sql<{ n: number | string }>`select count(*) as n from (${union}) as m`.execute(trx);
+        total = Number(c.rows[0]?.n ?? 0);
+      }
+      return { found, total };
+    };
     let matchedBy: NameTier | null = null;
     let result = tiers.length === 0 ? await page(sql.join(filters, sql` and `)) : null;
-    for (const [tier, condition] of tiers) {
+    for (const [tier, [name, kana]] of tiers) {
       if (tier === "similar") {
         // pg_trgm's `%` reads its threshold from this setting (for the rest of the transaction).
         await sql`select set_config('pg_trgm.similarity_threshold', ${String(NEAR_MISS_THRESHOLD)}, true)`.execute(
           trx,
         );
+        result = await page(sql.join([...filters, sql`(${name} or ${kana})`], sql` and `));
+      } else {
+        result = await rankedPage([name, kana]);
       }
-      result = await page(sql.join([...filters, condition], sql` and `));
       matchedBy = tier;
       if (result.total > 0) break;
     }
     const { found, total } = result!;
     if (total === 0) matchedBy = null;
     const rows = found.rows.map(toHit);
-    await appendAudit(trx, {
+    await appendViewAudit(trx, {
       lgCode: query.lgCode,
       actor: auditActor(query.actor, role),
       action: "search.fourItems",
@@ -445,7 +501,7 @@ export async function viewResident(
       (row.status === "active" ||
         row.status === "moveOutScheduled" ||
         (args.includeRemoved && row.status === "removed"));
-    await appendAudit(trx, {
+    await appendViewAudit(trx, {
       lgCode: args.lgCode,
       actor: auditActor(args.actor, role),
       action: "record.view",

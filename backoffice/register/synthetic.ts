@@ -9,8 +9,11 @@
  * with each other (a real or seeded code in that range would make the load fail as a whole).
  */
 import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
@@ -444,7 +447,6 @@ export function* generateHouseholds(opts: GenerateOptions): Generator<SyntheticH
   }
 }
 
-// ---------------------------------------------------------------------------------------------
 // COPY
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
@@ -484,9 +486,27 @@ export interface LoadOptions {
   seed?: number;
   today: IsoDate;
   keys: MyNumberKeys;
-  /** Residents per COPY round (households, residents, history). */
+  /** Residents per chunk: one unit of generation and one COPY round (households, residents, history). */
   batchSize?: number;
+  /**
+   * Worker threads that generate and seal the chunks while this thread streams them to
+   * PostgreSQL. Default: none below 50,000 residents, else 2. The population does not depend on it.
+   */
+  workers?: number;
+  /**
+   * Bulk load (a municipality's first load, in a maintenance window): the secondary indexes and
+   * the unique, exclusion and foreign-key constraints of register.household, register.resident and
+   * register.resident_change are dropped at the start of the load's transaction and rebuilt from
+   * their catalog definitions before it commits — one sort per index instead of a million index
+   * insertions, and every constraint validated over the whole table. Needs the owner of those
+   * tables (not the back office's role) and a municipality without residents; the tables stay
+   * locked (ACCESS EXCLUSIVE) for every municipality until the load commits. All or nothing as
+   * always: a failure rolls the drops back too.
+   */
+  bulk?: boolean;
   onProgress?: (loaded: number, total: number, elapsedMs: number) => void;
+  /** Called with the time each phase took (bulk: generate+copy, indexes, constraints). */
+  onPhase?: (phase: string, elapsedMs: number) => void;
 }
 
 export interface LoadResult {
@@ -497,17 +517,180 @@ export interface LoadResult {
   firstResidentCode: string;
 }
 
-async function copyRows(client: pg.ClientBase, statement: string, lines: string[]): Promise<void> {
-  if (lines.length === 0) return;
-  const stream = client.query(copyFrom(statement));
-  // Chunks of ~1000 lines: fewer writes than one per line, bounded memory per write.
-  async function* chunks() {
-    for (let i = 0; i < lines.length; i += 1000) yield lines.slice(i, i + 1000).join("");
+/** One unit of generation: residents [start, start + count) of the run, codes from `startCounter`. */
+interface ChunkTask {
+  index: number;
+  count: number;
+  startCounter: number;
+  seed: number;
+}
+
+/** What a chunk becomes: COPY text (UTF-8) for the three tables. */
+interface ChunkData {
+  index: number;
+  residents: number;
+  households: number;
+  householdLines: Uint8Array;
+  residentLines: Uint8Array;
+  changeLines: Uint8Array;
+}
+
+/** Everything a chunk's generation needs besides the task (sent once to each worker). */
+interface ChunkContext {
+  municipality: Pick<Municipality, "lgCode" | "prefecture" | "name" | "towns">;
+  today: IsoDate;
+  runKey: string;
+  residentColumns: string[];
+  encryptionKey: Uint8Array;
+  indexKey: Uint8Array;
+}
+
+/** A chunk's own seed: the run's seed mixed with the chunk's index (golden-ratio step). */
+function chunkSeed(seed: number, index: number): number {
+  return (seed + Math.imul(index, 0x9e3779b9)) >>> 0;
+}
+
+/** Each encoded chunk owns its ArrayBuffer, so a worker can hand it over without a copy. */
+const utf8 = new TextEncoder();
+
+/** The history row's constant columns, as COPY text. */
+const CHANGE_CONSTANTS = ["exOfficioEntry", "exOfficio"].join("\t");
+const CHANGE_REASON = copyValue("合成データ（負荷試験用）");
+
+/** Generates one chunk's households, seals the 個人番号 and writes the COPY text (pure but for UUIDs and IVs). */
+function encodeChunk(ctx: ChunkContext, task: ChunkTask): ChunkData {
+  const keys: MyNumberKeys = {
+    encryptionKey: Buffer.from(ctx.encryptionKey),
+    indexKey: Buffer.from(ctx.indexKey),
+  };
+  let h = "";
+  let r = "";
+  let c = "";
+  let residents = 0;
+  let households = 0;
+  const lgCode = ctx.municipality.lgCode;
+  const changePrefix = `\t${lgCode}\t`;
+  const changeMiddle = `\t${copyValue(ctx.runKey)}\t${CHANGE_CONSTANTS}\t`;
+  const changeActor = `\t${SYNTHETIC_ACTOR.system}\t${CHANGE_REASON}\t`;
+  for (const household of generateHouseholds({
+    municipality: ctx.municipality,
+    count: task.count,
+    seed: task.seed,
+    today: ctx.today,
+    startCounter: task.startCounter,
+  })) {
+    households++;
+    h += `${household.id}\t${lgCode}\n`;
+    for (const p of household.members) {
+      residents++;
+      const sealed = sealMyNumber(p.myNumber, keys);
+      const state: ResidentState = p.state;
+      state.myNumberCipher = sealed.cipher.toString("base64");
+      state.myNumberIndex = sealed.index.toString("base64");
+      const row = stateToRow(p.id, state, 1) as Record<string, unknown>;
+      r += copyLine(ctx.residentColumns.map((col) => row[col]));
+      const diff = diffRecords(null, state);
+      c += `${randomUUID()}${changePrefix}${p.id}${changeMiddle}${state.residentSince}${changeActor}${copyValue(JSON.stringify(diff.before))}\t${copyValue(JSON.stringify(diff.after))}\n`;
+    }
   }
-  const t = Date.now();
-  await pipeline(Readable.from(chunks()), stream);
-  if (process.env.JUKI_DEBUG_COPY)
-    console.info(`${statement.slice(0, 40)} ${lines.length} rows ${Date.now() - t} ms`);
+  return {
+    index: task.index,
+    residents,
+    households,
+    householdLines: utf8.encode(h),
+    residentLines: utf8.encode(r),
+    changeLines: utf8.encode(c),
+  };
+}
+
+async function copyText(client: pg.ClientBase, statement: string, data: Uint8Array): Promise<void> {
+  if (data.byteLength === 0) return;
+  const stream = client.query(copyFrom(statement));
+  // Pieces of 1 MB: bounded memory per write, few writes.
+  async function* pieces() {
+    const step = 1 << 20;
+    for (let i = 0; i < data.byteLength; i += step) yield data.subarray(i, i + step);
+  }
+  await pipeline(Readable.from(pieces()), stream);
+}
+
+const WORKER_TAG = "juki-synthetic-worker";
+
+/**
+ * A worker thread running this module. Under tsx (development, tests, `npm run bench`) the
+ * module is TypeScript, which a worker cannot load by itself: it boots through tsx's API.
+ */
+function startWorker(ctx: ChunkContext): Worker {
+  const self = import.meta.url;
+  const options = { workerData: { [WORKER_TAG]: ctx } };
+  if (!self.endsWith(".ts")) return new Worker(new URL(self), options);
+  // The package's ESM entry (resolve() answers with its CommonJS twin, which cannot be imported).
+  const tsx = createRequire(self)
+    .resolve("tsx/esm/api")
+    .replace(/\.cjs$/, ".mjs");
+  const boot = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((api) => api.tsImport(${JSON.stringify(self)}, ${JSON.stringify(self)}))`;
+  return new Worker(boot, { ...options, eval: true });
+}
+
+/**
+ * Chunks in order, generated `ahead` at a time: inline, or by worker threads running this very
+ * module (see the end of the file), so that generation overlaps the COPY of earlier chunks.
+ */
+async function* produceChunks(
+  ctx: ChunkContext,
+  tasks: ChunkTask[],
+  workers: number,
+): AsyncGenerator<ChunkData> {
+  if (workers <= 0) {
+    for (const task of tasks) yield encodeChunk(ctx, task);
+    return;
+  }
+  const pool = Array.from({ length: workers }, () => startWorker(ctx));
+  const pending = new Map<number, Promise<ChunkData>>();
+  let next = 0;
+  const idle = [...pool];
+  const queue: { task: ChunkTask; resolve: (d: ChunkData) => void; reject: (e: unknown) => void }[] = [];
+  const waiting = new Map<Worker, { resolve: (d: ChunkData) => void; reject: (e: unknown) => void }>();
+  const dispatch = () => {
+    while (idle.length > 0 && queue.length > 0) {
+      const w = idle.pop()!;
+      const job = queue.shift()!;
+      waiting.set(w, job);
+      w.postMessage(job.task);
+    }
+  };
+  for (const w of pool) {
+    w.on("message", (data: ChunkData) => {
+      const job = waiting.get(w);
+      waiting.delete(w);
+      idle.push(w);
+      job?.resolve(data);
+      dispatch();
+    });
+    w.on("error", (err) => {
+      const job = waiting.get(w);
+      waiting.delete(w);
+      job?.reject(err);
+    });
+  }
+  const submit = (task: ChunkTask) => {
+    const p = new Promise<ChunkData>((resolve, reject) => queue.push({ task, resolve, reject }));
+    p.catch(() => {});
+    pending.set(task.index, p);
+    dispatch();
+  };
+  try {
+    const ahead = workers * 2;
+    for (; next < Math.min(ahead, tasks.length); next++) submit(tasks[next]!);
+    for (let i = 0; i < tasks.length; i++) {
+      const data = await pending.get(i)!;
+      pending.delete(i);
+      if (next < tasks.length) submit(tasks[next++]!);
+      yield data;
+    }
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
 }
 
 /** A Kysely over one already-connected client, so the COPYs and the audit row share a transaction. */
@@ -523,15 +706,102 @@ function kyselyOver(client: pg.ClientBase): Kysely<BackofficeDatabase> {
   });
 }
 
+const BULK_TABLES = ["register.household", "register.resident", "register.resident_change"];
+
+interface Rebuild {
+  table: string;
+  name: string;
+  kind: "index" | "constraint";
+  contype: string;
+  definition: string;
+}
+
+/**
+ * Bulk mode, first half: drops what `rebuildAfterBulk` puts back. Keeps the primary keys (other
+ * tables reference them) and any unique constraint a foreign key relies on.
+ */
+async function dropForBulk(trx: Kysely<BackofficeDatabase>, lgCode: string): Promise<Rebuild[]> {
+  const owner = await sql<{ owns: boolean }>`
+    select bool_and(pg_has_role(current_user, c.relowner, 'USAGE')) as owns
+    from pg_class c where c.oid = any(${BULK_TABLES}::regclass[])`.execute(trx);
+  if (!owner.rows[0]?.owns) {
+    throw new Error(
+      "bulk load: needs the owner of the register tables (connect as the database owner, not the back office's role)",
+    );
+  }
+  await sql`lock table register.household, register.resident, register.resident_change in access exclusive mode`.execute(
+    trx,
+  );
+  const present = await sql<{ n: number }>`
+    select count(*)::int as n from (select 1 from register.resident where lg_code = ${lgCode} limit 1) x`.execute(
+    trx,
+  );
+  if (present.rows[0]!.n > 0) {
+    throw new Error(
+      `bulk load: ${lgCode} already has residents; a bulk load is for a municipality's first load`,
+    );
+  }
+  const indexes = await sql<Rebuild>`
+    select i.indrelid::regclass::text as "table", i.indexrelid::regclass::text as name, 'index' as kind,
+           '' as contype, pg_get_indexdef(i.indexrelid) as definition
+    from pg_index i
+    where i.indrelid = any(${BULK_TABLES}::regclass[])
+      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid and c.conrelid = i.indrelid
+                      and c.contype in ('p', 'u', 'x'))
+    order by i.indexrelid`.execute(trx);
+  const constraints = await sql<Rebuild>`
+    select c.conrelid::regclass::text as "table", c.conname as name, 'constraint' as kind, c.contype::text as contype,
+           pg_get_constraintdef(c.oid) as definition
+    from pg_constraint c
+    where c.conrelid = any(${BULK_TABLES}::regclass[]) and c.contype in ('f', 'u', 'x')
+      and not (c.contype in ('u', 'x') and exists (
+        select 1 from pg_constraint f where f.contype = 'f' and f.conindid = c.conindid))
+    order by case c.contype when 'f' then 1 else 0 end, c.oid`.execute(trx);
+  // Foreign keys first (they may rest on the unique constraints dropped after them).
+  for (const c of [...constraints.rows].reverse()) {
+    await sql`alter table ${sql.raw(c.table)} drop constraint ${sql.id(c.name)}`.execute(trx);
+  }
+  for (const i of indexes.rows) await sql`drop index ${sql.raw(i.name)}`.execute(trx);
+  return [...indexes.rows, ...constraints.rows];
+}
+
+/** Bulk mode, second half: indexes, then unique and exclusion constraints, then foreign keys (validated). */
+async function rebuildAfterBulk(
+  trx: Kysely<BackofficeDatabase>,
+  rebuild: Rebuild[],
+  onPhase?: (p: string, ms: number) => void,
+) {
+  await sql`set local maintenance_work_mem = '512MB'`.execute(trx);
+  await sql`set local max_parallel_maintenance_workers = 2`.execute(trx);
+  let t = Date.now();
+  for (const r of rebuild.filter((x) => x.kind === "index")) await sql.raw(r.definition).execute(trx);
+  onPhase?.("indexes", Date.now() - t);
+  t = Date.now();
+  for (const r of rebuild.filter((x) => x.kind === "constraint" && x.contype !== "f")) {
+    await sql`alter table ${sql.raw(r.table)} add constraint ${sql.id(r.name)} ${sql.raw(r.definition)}`.execute(
+      trx,
+    );
+  }
+  onPhase?.("unique and exclusion constraints", Date.now() - t);
+  t = Date.now();
+  for (const r of rebuild.filter((x) => x.kind === "constraint" && x.contype === "f")) {
+    await sql`alter table ${sql.raw(r.table)} add constraint ${sql.id(r.name)} ${sql.raw(r.definition)}`.execute(
+      trx,
+    );
+  }
+  onPhase?.("foreign keys", Date.now() - t);
+}
+
 /**
  * Generates and loads `count` residents into a hosted municipality, in one transaction (all or
  * nothing), with one audit row for the load. Uses the given connected client (role
- * juki_backoffice or the owner).
+ * juki_backoffice, or the owner for `bulk`).
  */
 export async function loadSyntheticResidents(client: pg.ClientBase, opts: LoadOptions): Promise<LoadResult> {
   const started = Date.now();
   const db = kyselyOver(client);
   const batchSize = opts.batchSize ?? 20_000;
+  const workers = opts.workers ?? (opts.count >= 50_000 ? 2 : 0);
   try {
     return await db.transaction().execute(async (trx) => {
       const m = await trx
@@ -548,72 +818,48 @@ export async function loadSyntheticResidents(client: pg.ClientBase, opts: LoadOp
         trx,
       );
       const startCounter = done.rows[0]!.n;
+      const rebuild = opts.bulk ? await dropForBulk(trx, opts.lgCode) : [];
       const runKey = `synthetic:${opts.lgCode}:${randomUUID()}`;
-      const generator = generateHouseholds({
+      const seed = opts.seed ?? Date.now() % 2 ** 31;
+      const ctx: ChunkContext = {
         municipality: { lgCode: m.lg_code, prefecture: m.prefecture, name: m.name, towns: m.towns },
-        count: opts.count,
-        seed: opts.seed ?? Date.now() % 2 ** 31,
         today: opts.today,
-        startCounter,
-      });
-      const residentColumns = Object.keys(stateToRow("x", generatorSample(opts), 1));
+        runKey,
+        residentColumns: Object.keys(stateToRow("x", generatorSample(opts), 1)),
+        encryptionKey: opts.keys.encryptionKey,
+        indexKey: opts.keys.indexKey,
+      };
+      const tasks: ChunkTask[] = [];
+      for (let i = 0, at = 0; at < opts.count; i++, at += batchSize) {
+        tasks.push({
+          index: i,
+          count: Math.min(batchSize, opts.count - at),
+          startCounter: startCounter + at,
+          seed: chunkSeed(seed, i),
+        });
+      }
       let loaded = 0;
       let households = 0;
-      let batch: SyntheticHousehold[] = [];
-      let batchResidents = 0;
-      const flush = async () => {
-        const h: string[] = [];
-        const r: string[] = [];
-        const c: string[] = [];
-        for (const household of batch) {
-          h.push(copyLine([household.id, opts.lgCode]));
-          for (const p of household.members) {
-            const sealed = sealMyNumber(p.myNumber, opts.keys);
-            const state: ResidentState = {
-              ...p.state,
-              myNumberCipher: sealed.cipher.toString("base64"),
-              myNumberIndex: sealed.index.toString("base64"),
-            };
-            const row = stateToRow(p.id, state, 1) as Record<string, unknown>;
-            r.push(copyLine(residentColumns.map((col) => row[col])));
-            const diff = diffRecords(null, state);
-            c.push(
-              copyLine([
-                randomUUID(),
-                opts.lgCode,
-                p.id,
-                runKey,
-                "exOfficioEntry",
-                "exOfficio",
-                state.residentSince,
-                SYNTHETIC_ACTOR.system,
-                "合成データ（負荷試験用）",
-                JSON.stringify(diff.before),
-                JSON.stringify(diff.after),
-              ]),
-            );
-          }
-        }
-        await copyRows(client, "COPY register.household (id, lg_code) FROM STDIN", h);
-        await copyRows(client, `COPY register.resident (${residentColumns.join(", ")}) FROM STDIN`, r);
-        await copyRows(client, `COPY register.resident_change (${CHANGE_COLUMNS.join(", ")}) FROM STDIN`, c);
-        households += batch.length;
-        loaded += batchResidents;
-        batch = [];
-        batchResidents = 0;
+      const columns = ctx.residentColumns.join(", ");
+      for await (const chunk of produceChunks(ctx, tasks, workers)) {
+        await copyText(client, "COPY register.household (id, lg_code) FROM STDIN", chunk.householdLines);
+        await copyText(client, `COPY register.resident (${columns}) FROM STDIN`, chunk.residentLines);
+        await copyText(
+          client,
+          `COPY register.resident_change (${CHANGE_COLUMNS.join(", ")}) FROM STDIN`,
+          chunk.changeLines,
+        );
+        households += chunk.households;
+        loaded += chunk.residents;
         opts.onProgress?.(loaded, opts.count, Date.now() - started);
-      };
-      for (const household of generator) {
-        batch.push(household);
-        batchResidents += household.members.length;
-        if (batchResidents >= batchSize) await flush();
       }
-      if (batch.length > 0) await flush();
+      opts.onPhase?.("generate and copy", Date.now() - started);
+      if (opts.bulk) await rebuildAfterBulk(trx, rebuild, opts.onPhase);
       await appendAudit(trx, {
         lgCode: opts.lgCode,
         actor: SYNTHETIC_ACTOR,
         action: "register.syntheticLoad",
-        detail: { residents: loaded, households, requestKey: runKey },
+        detail: { residents: loaded, households, requestKey: runKey, bulk: Boolean(opts.bulk) },
       });
       const elapsedMs = Date.now() - started;
       return {
@@ -630,7 +876,7 @@ export async function loadSyntheticResidents(client: pg.ClientBase, opts: LoadOp
 }
 
 /** A record with every column set, to learn the resident table's COPY column list. */
-function generatorSample(opts: LoadOptions): ResidentState {
+function generatorSample(opts: Pick<LoadOptions, "lgCode" | "today">): ResidentState {
   const sample = generateHouseholds({
     municipality: { lgCode: opts.lgCode, prefecture: "", name: "", towns: [] },
     count: 1,
@@ -639,4 +885,19 @@ function generatorSample(opts: LoadOptions): ResidentState {
     startCounter: 0,
   }).next().value as SyntheticHousehold;
   return sample.members[0]!.state;
+}
+
+// A worker thread started by produceChunks: generates the chunks it is sent.
+if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[WORKER_TAG]) {
+  const ctx = (workerData as Record<string, ChunkContext>)[WORKER_TAG]!;
+  const port = parentPort;
+  port.on("message", (task: ChunkTask) => {
+    const data = encodeChunk(ctx, task);
+    // Handed over, not copied.
+    port.postMessage(data, [
+      data.householdLines.buffer as ArrayBuffer,
+      data.residentLines.buffer as ArrayBuffer,
+      data.changeLines.buffer as ArrayBuffer,
+    ]);
+  });
 }

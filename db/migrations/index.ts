@@ -11,6 +11,7 @@ import * as m20261126T0610 from "./2026-11-26T0610_certificates.js";
 import * as m20261126T0620 from "./2026-11-26T0620_cards.js";
 import * as m20261126T0630 from "./2026-11-26T0630_staff-sessions.js";
 import * as m20261126T0640 from "./2026-11-26T0640_counter-changes.js";
+import * as m20261126T0650 from "./2026-11-26T0650_register-performance.js";
 
 /**
  * Every migration, by its dated name. A static list (rather than a folder scan) so that
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-26T0620_cards": m20261126T0620,
   "2026-11-26T0630_staff-sessions": m20261126T0630,
   "2026-11-26T0640_counter-changes": m20261126T0640,
+  "2026-11-26T0650_register-performance": m20261126T0650,
 };
