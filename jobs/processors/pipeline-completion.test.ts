@@ -108,13 +108,16 @@ async function submit(
   people: WorldPerson[],
   to: { lgCode: string; name: string; towns: { name: string }[] },
   kind: "moveOut" | "relocation" = "moveOut",
+  originAddressLine?: string,
 ): Promise<ApplicationDocument> {
+  const base = applicationFor(people, {
+    destination: { lgCode: to.lgCode, name: to.name, town: to.towns[0]?.name ?? "本町" },
+    today,
+  });
   const doc: ApplicationDocument = {
-    ...applicationFor(people, {
-      destination: { lgCode: to.lgCode, name: to.name, town: to.towns[0]?.name ?? "本町" },
-      today,
-    }),
+    ...base,
     kind,
+    ...(originAddressLine ? { origin: { ...base.origin, addressLine: originAddressLine } } : {}),
   };
   const seal = await sealed(doc, signer, devKeyPair(b.dataDir, "intake-sealing", "ECDH-ES+A256KW").publicJwk);
   const { digest, signature } = signer.sign(doc);
@@ -494,8 +497,10 @@ describe("pipeline completion", () => {
     expect((await moveCase(doc.applicationId, origin.lgCode))?.status).toBe("confirmed");
   }, 120_000);
 
+  let relocated: WorldPerson[];
   it("転居 inside one municipality: 転居予約 → 来庁待ち (no 転出受理) → completion → 完了, the address changed", async () => {
     const people = household(origin.lgCode);
+    relocated = people;
     const doc = await submit(people, origin, "relocation");
     await untilStatus(doc.applicationId, "awaitingVisit");
     const reservation = await reservationOf(doc.applicationId);
@@ -745,5 +750,25 @@ describe("pipeline completion", () => {
     expect((await historyOf(b.portal, doc.applicationId)).filter((h) => h.status === "expired")).toHaveLength(
       1,
     );
+  }, 120_000);
+
+  it("an unvisited 転居予約 becomes 期限切れ the day after its planned date + 14 days", async () => {
+    // They live at their new address now: the card (and so the application) says so.
+    const now = await b.db
+      .selectFrom("register.resident")
+      .select("address_line")
+      .where("id", "=", worldResidentId(relocated[0]!))
+      .executeTakeFirstOrThrow();
+    const doc = await submit(relocated, origin, "relocation", now.address_line);
+    await untilStatus(doc.applicationId, "awaitingVisit");
+    const reservation = await reservationOf(doc.applicationId);
+    const deadline = addDays(reservation.plannedMoveOutDate, 14);
+    await sweepExpired(b.db, deadline);
+    expect((await reservationOf(doc.applicationId)).status).toBe("waiting");
+    await sweepExpired(b.db, addDays(deadline, 1));
+    expect((await reservationOf(doc.applicationId)).status).toBe("expired");
+    await untilStatus(doc.applicationId, "expired");
+    const ids = relocated.map(worldResidentId);
+    expect(await statuses(ids)).toEqual(ids.map(() => "active"));
   }, 120_000);
 });
