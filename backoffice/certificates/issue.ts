@@ -373,3 +373,73 @@ export async function verifyCertificate(
       .map((k) => ITEM_LABELS[k]),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The request form's facts
+
+export interface CertificateRequestView {
+  residentId: string;
+  name: string;
+  kind: CertificateKind;
+  kindLabel: string;
+  /** Living members of the household (for 世帯の一部), the person first; empty for a 除票. */
+  members: { id: string; name: string; relationship: string; isSubject: boolean }[];
+  /** Someone who would be printed on a household copy is under a support measure (支援措置). */
+  supportMeasure: boolean;
+  hasForeigner: boolean;
+  hasJapanese: boolean;
+}
+
+/**
+ * What the certificate form shows for a record: who, which kind, the household's members. The
+ * view is authorized as issueCertificate and audited as `record.view` (purpose: the request).
+ * Null when there is no such record in the staff member's municipality.
+ */
+export async function certificateRequestView(
+  ctx: Pick<CertificateContext, "db" | "actor" | "today">,
+  residentId: string,
+): Promise<CertificateRequestView | null> {
+  const { db, actor } = ctx;
+  const role = await authorizeOrAudit(db, actor, "issueCertificate", actor.lgCode);
+  const subject = UUID.test(residentId) ? await getResident(db, residentId) : undefined;
+  const visible =
+    subject && subject.lg_code === actor.lgCode && subject.status !== "none" ? subject : undefined;
+  await db.transaction().execute((trx) =>
+    appendAudit(trx, {
+      lgCode: actor.lgCode,
+      actor: { staffId: actor.staffId, role },
+      action: "record.view",
+      subjectResidentId: visible?.id ?? null,
+      purpose: "証明書（住民票の写し等）の交付請求の受付",
+      detail: { found: Boolean(visible), includeRemoved: true, withMyNumber: false },
+    }),
+  );
+  if (!visible) return null;
+  const removed = visible.status === "removed";
+  const kind: CertificateKind = removed ? "removedRecordCertificate" : "residentCertificate";
+  const people = removed
+    ? [visible]
+    : (await livingHouseholdMembers(db, visible.household_id)).sort(printOrder);
+  const protectedIds = await residentsUnderSupportMeasure(
+    db,
+    people.map((p) => p.id),
+    ctx.today,
+  );
+  return {
+    residentId: visible.id,
+    name: fullName({ familyName: visible.family_name, givenName: visible.given_name }),
+    kind,
+    kindLabel: KIND_LABELS[kind],
+    members: removed
+      ? []
+      : people.map((p) => ({
+          id: p.id,
+          name: fullName({ familyName: p.family_name, givenName: p.given_name }),
+          relationship: p.relationship,
+          isSubject: p.id === visible.id,
+        })),
+    supportMeasure: protectedIds.length > 0,
+    hasForeigner: people.some((p) => p.nationality !== "JP"),
+    hasJapanese: people.some((p) => p.nationality === "JP"),
+  };
+}

@@ -34,14 +34,18 @@ export const certificateRequestSchema = z
     /** 世帯の一部: the other members of the household to print with the person (optional). */
     memberIds: z.array(z.string().uuid("世帯員の指定が正しくありません")).max(50).optional().default([]),
     items: certificateItemsSchema,
-    requester: z.object({
-      kind: z.enum(["self", "household", "thirdParty"], {
-        required_error: "請求者（本人・同一世帯の者・第三者）を選んでください",
-        invalid_type_error: "請求者（本人・同一世帯の者・第三者）を選んでください",
+    // No radio ticked sends no requester.* at all: still say which field is missing.
+    requester: z.preprocess(
+      (v) => v ?? {},
+      z.object({
+        kind: z.enum(["self", "household", "thirdParty"], {
+          required_error: "請求者（本人・同一世帯の者・第三者）を選んでください",
+          invalid_type_error: "請求者（本人・同一世帯の者・第三者）を選んでください",
+        }),
+        name: z.string().trim().max(100, "請求者の氏名・名称は100文字以内で入力してください").optional(),
+        reason: z.string().trim().max(500, "請求の事由は500文字以内で入力してください").optional(),
       }),
-      name: z.string().trim().max(100, "請求者の氏名・名称は100文字以内で入力してください").optional(),
-      reason: z.string().trim().max(500, "請求の事由は500文字以内で入力してください").optional(),
-    }),
+    ),
   })
   .superRefine((v, ctx) => {
     if (v.requester.kind !== "thirdParty") return;
@@ -76,4 +80,31 @@ export const certificateRequestSchema = z
   });
 
 export type CertificateRequest = z.output<typeof certificateRequestSchema>;
-export type CertificateRequestInput = z.input<typeof certificateRequestSchema>;
+
+/** What a caller of issueCertificate gives (the schema's input, typed). */
+export interface CertificateRequestInput {
+  form: "household" | "individual";
+  memberIds?: string[];
+  items?: Partial<
+    Record<"householdHead" | "honseki" | "residentCode" | "myNumber" | "foreignerItems", boolean>
+  >;
+  requester: { kind: "self" | "household" | "thirdParty"; name?: string; reason?: string };
+}
+
+/** 証明書の照合: a certificate number and its verification code. */
+export const certificateVerifySchema = z.object({
+  certificateNumber: z
+    .string({ required_error: "証明書番号を入力してください" })
+    .trim()
+    .transform((v) => v.normalize("NFKC"))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d{6}-\d{8}$/, "証明書番号は「6桁-8桁」の形で入力してください（例: 131075-00000012）"),
+    ),
+  code: z
+    .string({ required_error: "照合番号を入力してください" })
+    .trim()
+    .min(16, "照合番号は16文字（4文字ずつ4組）です")
+    .max(40, "照合番号は16文字（4文字ずつ4組）です"),
+});
