@@ -38,6 +38,14 @@ export interface QueueBackend {
   worker(name: string, processor: Processor, opts?: WorkerTuning): Worker;
   /** Throws when the queue store is unreachable (for /readyz). */
   ping(): Promise<void>;
+  /**
+   * False when the queue store no longer holds the marker `markStore(name)` left in it: Redis
+   * was flushed, or restarted without persistence, and with it went every job published
+   * before (the outbox relay then republishes; decision 003). The PostgreSQL backend keeps its
+   * jobs in a durable database: always true.
+   */
+  storeIntact(marker: string): Promise<boolean>;
+  markStore(marker: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,6 +92,12 @@ async function createRedisBackend(config: { url: string; prefix?: string }): Pro
     },
     async ping() {
       await producer.ping();
+    },
+    async storeIntact(marker) {
+      return (await producer.exists(`${prefix}:store-marker:${marker}`)) === 1;
+    },
+    async markStore(marker) {
+      await producer.set(`${prefix}:store-marker:${marker}`, new Date().toISOString());
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
@@ -162,6 +176,10 @@ async function createPostgresQueueBackend(config: { url: string; schema?: string
     async ping() {
       await pingQueue().getJobCounts("waiting");
     },
+    async storeIntact() {
+      return true;
+    },
+    async markStore() {},
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([...queues.values()].map((q) => q.close()));

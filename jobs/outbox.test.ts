@@ -173,6 +173,56 @@ describe.each(["redis", "postgres"] as const)("outbox and inbox on the %s queue 
     }
   });
 
+  it.runIf(kind === "redis")(
+    "publishes again what a flushed queue store lost, with one effect per message",
+    async () => {
+      if (config.kind !== "redis") return;
+      const redisConfig = config;
+      const backend = await createQueueBackend(config);
+      const relay = startRelay({ db: office, schema: "messaging", backend, logger, storeCheckMs: 50 });
+      const send = async (ids: string[]) =>
+        office.transaction().execute(async (trx) => {
+          for (const applicationId of ids) {
+            await enqueue(trx, "messaging", {
+              queue: "applicationStatus",
+              lgCode: "131075",
+              data: { applicationId, status: "awaitingVisit" },
+            });
+          }
+        });
+      const mineOf = async (ids: string[]) => (await effects()).filter((e) => ids.includes(e.application_id));
+      let worker = runProcessor(statusProcessor, { backend, dbs: { portal }, logger });
+      try {
+        // Two delivered and applied before the loss.
+        const before = [crypto.randomUUID(), crypto.randomUUID()];
+        await send(before);
+        await waitFor(async () => (await mineOf(before)).length === 2);
+        // Three published while no worker runs: they wait in Redis, then Redis loses everything.
+        await worker.close();
+        const waiting = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+        await send(waiting);
+        await waitFor(async () => (await unpublished()) === 0);
+        const { Redis } = await import("ioredis");
+        const redis = new Redis(redisConfig.url);
+        const keys = await redis.keys(`${redisConfig.prefix}:*`);
+        expect(keys.length).toBeGreaterThan(0);
+        await redis.del(...keys); // the test's own prefix only: other test files share this Redis
+        redis.disconnect();
+        // The relay notices the missing marker and publishes the recent messages again.
+        worker = runProcessor(statusProcessor, { backend, dbs: { portal }, logger });
+        await waitFor(async () => (await mineOf(waiting)).length === 3);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await mineOf(waiting)).toHaveLength(3);
+        // The two applied before the loss were delivered again: the inbox kept one effect each.
+        expect(await mineOf(before)).toHaveLength(2);
+      } finally {
+        await relay.stop();
+        await worker.close();
+        await backend.close();
+      }
+    },
+  );
+
   it("a redelivered message (same message id, new job) has no second effect", async () => {
     const backend = await createQueueBackend(config);
     const worker = runProcessor(statusProcessor, { backend, dbs: { portal }, logger });

@@ -70,6 +70,13 @@ export interface RelayOptions {
   batchSize?: number;
   /** How long to sleep when the outbox is empty. */
   idleMs?: number;
+  /** How often to check that the queue store still holds what was published (default 2 s). */
+  storeCheckMs?: number;
+  /**
+   * After the queue store lost its jobs, messages published this recently are published again
+   * (default 7 days; the receivers' inboxes make a second delivery harmless).
+   */
+  republishWindowSeconds?: number;
 }
 
 interface OutboxRow {
@@ -136,9 +143,35 @@ export interface Relay {
   drained(): Promise<void>;
 }
 
+/**
+ * When the queue store lost its jobs (Redis flushed, or restarted without persistence: its
+ * marker is gone), marks the messages published within the window as unpublished again, so
+ * that the relay publishes them anew, then leaves a new marker. Without this, a job published
+ * before the loss would never be delivered: its outbox row says "published". Redelivering
+ * one that had already been processed is harmless: the receiver's inbox keeps one effect.
+ * Returns how many messages are to be published again.
+ */
+export async function recoverLostStore(
+  opts: Pick<RelayOptions, "db" | "schema" | "backend" | "republishWindowSeconds">,
+): Promise<number> {
+  const marker = `outbox:${opts.schema}`;
+  if (await opts.backend.storeIntact(marker)) return 0;
+  const windowSeconds = opts.republishWindowSeconds ?? 7 * 24 * 3600;
+  const result = await sql`
+    update ${sql.id(opts.schema, "outbox")} set published_at = null
+    where published_at is not null and published_at > now() - make_interval(secs => ${windowSeconds})`.execute(
+    opts.db,
+  );
+  // Only once the rows are unpublished (committed): a crash in between finds no marker again.
+  await opts.backend.markStore(marker);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 /** Runs relayOnce in a loop until stopped; errors (database or queue down) are logged and retried. */
 export function startRelay(opts: RelayOptions): Relay {
   const idleMs = opts.idleMs ?? 100;
+  const storeCheckMs = opts.storeCheckMs ?? 2_000;
+  let storeCheckedAt = 0;
   let stopping = false;
   let wake: (() => void) | undefined;
   let drainWaiters: (() => void)[] = [];
@@ -147,6 +180,16 @@ export function startRelay(opts: RelayOptions): Relay {
     while (!stopping) {
       let published = 0;
       try {
+        if (Date.now() - storeCheckedAt >= storeCheckMs) {
+          const again = await recoverLostStore(opts);
+          storeCheckedAt = Date.now();
+          if (again > 0) {
+            opts.logger.warn(
+              { schema: opts.schema, messages: again },
+              "the queue store lost its jobs (flushed, or restarted without persistence): publishing again what was published recently",
+            );
+          }
+        }
         published = await relayOnce(opts);
         if (failures > 0) opts.logger.info({ schema: opts.schema }, "outbox relay recovered");
         failures = 0;
