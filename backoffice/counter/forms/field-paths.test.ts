@@ -23,9 +23,16 @@ describe("register field paths → form fields", () => {
       "certificate.fromLgCode": ["この地方公共団体コードの市区町村はありません"],
       "address.chome": ["吾妻橋の丁目は 1〜3 です"],
     });
-    expect(registerErrorsToForm("birth", { "child.birthDate": "x", "household.householdId": "y" })).toEqual({
+    expect(
+      registerErrorsToForm("birth", {
+        "child.birthDate": "x",
+        "household.householdId": "y",
+        "child.0.myNumber": "この個人番号の方はすでに住民記録があります",
+      }),
+    ).toEqual({
       "child.birthDate": ["x"],
       "household.memberCode": ["y"],
+      "child.myNumber": ["この個人番号の方はすでに住民記録があります"],
     });
   });
 

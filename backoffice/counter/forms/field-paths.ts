@@ -73,6 +73,10 @@ function mapPath(kind: ChangeFormKind, path: string, refs: FormRefs): string {
     case "changeCancellation":
       if (path === "changeId") return "residentCode";
       break;
+    case "birth":
+      // The register enters the child as the first of a list of newcomers ("child.0.myNumber").
+      if (seg[0] === "child" && seg[1] === "0") return toConformName(["child", ...seg.slice(2)].join("."));
+      break;
     case "householdChange": {
       if (seg[0] !== "change") break;
       const rest = seg.slice(1);

@@ -652,3 +652,16 @@ export function formSchema<K extends ChangeFormKind>(
 ): ReturnType<(typeof FORM_SCHEMAS)[K]> {
   return FORM_SCHEMAS[kind](ctx) as ReturnType<(typeof FORM_SCHEMAS)[K]>;
 }
+
+/** The supervisor's decision on an approval request: approve, or reject with a reason. */
+export const decisionSchema = z
+  .object({
+    decision: z.enum(["approve", "reject"], {
+      errorMap: () => ({ message: "承認か却下かを選んでください" }),
+    }),
+    reason: optionalText("理由", 500),
+  })
+  .superRefine((v, c) => {
+    if (v.decision === "reject" && !v.reason)
+      c.addIssue({ code: "custom", path: ["reason"], message: "却下の理由を入力してください" });
+  });
