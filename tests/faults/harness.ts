@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import type { Kysely } from "kysely";
+import pg from "pg";
 import type { MyNumberKeys } from "../../backoffice/register/my-number.js";
 import { seedRegister } from "../../backoffice/register/seed.js";
 import { createDb, withCredentials, withDatabase } from "../../db/connect.js";
@@ -53,6 +54,8 @@ export interface LabOptions {
   workers: number;
   /** Extra environment for the workers (e.g. LOG_LEVEL). */
   workerEnv?: Record<string, string>;
+  /** PostgreSQL's max_connections (set before anything connects; default: the server's 100). */
+  maxConnections?: number;
   /** 住基ネット: announce an unacknowledged message again after this long (default 5 s). */
   reannounceAfterMs?: number;
   log?: (line: string) => void;
@@ -216,6 +219,17 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     cleanups.push(async () => {
       if (pgRunning) await pgCtl(["stop", "-m", "fast", "-w", "-t", "60"]).catch(() => server.stop());
     });
+    // BullMQ's PostgreSQL backend opens a pool per queue and per worker (up to 5 connections
+    // each): two worker processes alone need more than the default 100 connections.
+    if (opts.maxConnections) {
+      const client = new pg.Client({ connectionString: server.adminUrl });
+      await client.connect();
+      await client.query(`alter system set max_connections = ${Number(opts.maxConnections)}`);
+      await client.end();
+      await postgres.stop();
+      await postgres.start();
+      counters.postgresStops = 0;
+    }
     await ensureDatabase(server.adminUrl, "juki");
     const adminUrl = withDatabase(server.adminUrl, "juki");
     const passwords: RolePasswords = {
