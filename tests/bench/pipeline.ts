@@ -252,8 +252,12 @@ async function pgbenchTps(lab: Lab, log: (line: string) => void): Promise<number
 }
 
 export async function benchPipeline(log: (line: string) => void): Promise<void> {
+  const load = () =>
+    loadavg()
+      .map((n) => n.toFixed(1))
+      .join(" ");
   log(
-    `pipeline: ${MOVES} moves between the two hosted municipalities, ${WORKERS} worker processes, 2 CPU cores shared by all`,
+    `pipeline: ${MOVES} moves between the two hosted municipalities, ${WORKERS} worker processes; load average at start ${load()} (anything else running on the machine lowers every figure below)`,
   );
   const redis = await runOnce("redis", log);
   let tps: number;
