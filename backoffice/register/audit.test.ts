@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../db/connect.js";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import { backofficeDb, createTestDatabase, type TestDatabase } from "../../tests/support/database.js";
-import { type AuditEntry, appendAudit, canonicalJson, rowHash, verifyAuditChain } from "./audit.js";
+import {
+  type AuditEntry,
+  appendAudit,
+  appendViewAudit,
+  canonicalJson,
+  linkPendingAudit,
+  rowHash,
+  verifyAuditChain,
+} from "./audit.js";
 
 let t: TestDatabase;
 let admin: Kysely<BackofficeDatabase>;
@@ -204,5 +212,127 @@ describe("audit log", () => {
     });
     await tamper(sql`update audit.log set purpose = '偽の目的', hash = ${forged} where id = ${all[0]!}`);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, firstBrokenId: all[1], rows: 2 });
+  });
+});
+
+describe("views written unlinked, linked into the chain later (decision 010)", () => {
+  let u: TestDatabase;
+  let udb: Kysely<BackofficeDatabase>;
+  let uadmin: Kysely<BackofficeDatabase>;
+  beforeAll(async () => {
+    u = await createTestDatabase();
+    udb = backofficeDb(u);
+    uadmin = createDb<BackofficeDatabase>(u.adminUrl, { max: 2 });
+  });
+  afterAll(async () => {
+    await udb.destroy();
+    await uadmin.destroy();
+    await u.drop();
+  });
+
+  const view = (n: number, lgCode = "131075"): AuditEntry => ({
+    ...entry(n, lgCode),
+    action: "search.residentCode",
+  });
+  const unlinked = async () =>
+    (await sql<{ n: number }>`select count(*)::int as n from audit.log where hash is null`.execute(udb))
+      .rows[0]!.n;
+
+  it("a view row commits on its own, unlinked; verify counts it without checking it; linking chains it in id order", async () => {
+    await appendViewAudit(udb, view(1));
+    await udb.transaction().execute((trx) => appendViewAudit(trx, view(2, "131067")));
+    await appendViewAudit(udb, view(3));
+    expect(await unlinked()).toBe(3);
+    let pending = -1;
+    expect(await verifyAuditChain(udb, { onUnlinked: (n) => (pending = n) })).toEqual({ ok: true, rows: 0 });
+    expect(pending).toBe(3);
+
+    expect(await linkPendingAudit(udb)).toBe(3);
+    expect(await unlinked()).toBe(0);
+    expect(await verifyAuditChain(udb, { onUnlinked: (n) => (pending = n) })).toEqual({ ok: true, rows: 3 });
+    expect(pending).toBe(0);
+    // Within a chain, linked in id order; positions come after every id taken before the link.
+    const rows = (
+      await sql<{ id: number; link_seq: number; lg_code: string }>`
+        select id, link_seq, lg_code from audit.log where lg_code = '131075' order by link_seq`.execute(udb)
+    ).rows;
+    expect(rows.map((r) => Number(r.id))).toEqual([...rows.map((r) => Number(r.id))].sort((a, b) => a - b));
+    expect(Math.min(...rows.map((r) => Number(r.link_seq)))).toBeGreaterThan(
+      Math.max(...rows.map((r) => Number(r.id))),
+    );
+    expect(await linkPendingAudit(udb)).toBe(0);
+  });
+
+  it("appendAudit links the chain's unlinked rows before its own, so the chain stays one line", async () => {
+    await appendViewAudit(udb, view(10));
+    await appendViewAudit(udb, view(11, "131067"));
+    await udb.transaction().execute((trx) => appendAudit(trx, entry(12)));
+    // 131075's view was linked by the append; 131067's chain was not touched.
+    const left = (
+      await sql<{ lg_code: string }>`select lg_code from audit.log where hash is null`.execute(udb)
+    ).rows.map((r) => r.lg_code);
+    expect(left).toEqual(["131067"]);
+    expect(await verifyAuditChain(udb)).toEqual({ ok: true, rows: 5 });
+    await appendViewAudit(udb, view(13));
+    await udb.transaction().execute((trx) => appendAudit(trx, entry(14)));
+    await linkPendingAudit(udb);
+    expect(await verifyAuditChain(udb)).toEqual({ ok: true, rows: 8 });
+  });
+
+  it("views and appends from many connections at once keep one valid chain per municipality", async () => {
+    const before = (await verifyAuditChain(udb)) as { rows: number };
+    await Promise.all(
+      Array.from({ length: 30 }, (_, n) =>
+        n % 3 === 0
+          ? udb.transaction().execute((trx) => appendAudit(trx, entry(100 + n, n % 2 ? "131075" : "131067")))
+          : appendViewAudit(udb, view(100 + n, n % 2 ? "131075" : "131067")),
+      ),
+    );
+    await linkPendingAudit(udb);
+    expect(await verifyAuditChain(udb)).toEqual({ ok: true, rows: before.rows + 30 });
+  });
+
+  it("an unlinked row cannot be rewritten: the role may only set the link columns, the trigger only from null", async () => {
+    await appendViewAudit(udb, view(50));
+    const id = Number(
+      (await sql<{ id: number }>`select id from audit.log where hash is null`.execute(udb)).rows[0]!.id,
+    );
+    await expect(sql`update audit.log set purpose = 'x' where id = ${id}`.execute(udb)).rejects.toThrow(
+      /permission denied/,
+    );
+    await expect(sql`delete from audit.log where id = ${id}`.execute(udb)).rejects.toThrow(
+      /permission denied/,
+    );
+    // Setting the link columns is allowed only as a whole, from null (the owner is held to it too).
+    await expect(
+      sql`update audit.log set hash = ${Buffer.alloc(32, 1)} where id = ${id}`.execute(udb),
+    ).rejects.toThrow(/追記専用|log_linked/);
+    await expect(sql`update audit.log set purpose = 'x' where id = ${id}`.execute(uadmin)).rejects.toThrow(
+      /追記専用/,
+    );
+    await linkPendingAudit(udb);
+    // Once linked, relinking is refused like any other change.
+    await expect(
+      sql`update audit.log set hash = ${Buffer.alloc(32, 1)}, prev_hash = ${Buffer.alloc(32, 2)}, link_seq = 1 where id = ${id}`.execute(
+        udb,
+      ),
+    ).rejects.toThrow(/追記専用/);
+    expect(await verifyAuditChain(udb)).toMatchObject({ ok: true });
+  });
+
+  it("a linked view row that is tampered with is named by verify", async () => {
+    const victim = Number(
+      (
+        await sql<{
+          id: number;
+        }>`select id from audit.log where link_seq is not null order by link_seq limit 1`.execute(udb)
+      ).rows[0]!.id,
+    );
+    await uadmin.transaction().execute(async (trx) => {
+      await sql`alter table audit.log disable trigger log_append_only`.execute(trx);
+      await sql`update audit.log set subject = 'someone-else' where id = ${victim}`.execute(trx);
+      await sql`alter table audit.log enable trigger log_append_only`.execute(trx);
+    });
+    expect(await verifyAuditChain(udb)).toMatchObject({ ok: false, firstBrokenId: victim });
   });
 });

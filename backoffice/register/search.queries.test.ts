@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../db/connect.js";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import { backofficeDb, createTestDatabase, type TestDatabase } from "../../tests/support/database.js";
-import { verifyAuditChain } from "./audit.js";
+import { linkPendingAudit, verifyAuditChain } from "./audit.js";
 import { type Actor, ForbiddenError } from "./authorization.js";
 import { makeMyNumber } from "./identifiers.js";
 import { insertResident } from "./search.fixtures.js";
@@ -355,6 +355,58 @@ describe("lookups by identifier", () => {
     const err = await findByResidentCode(db, { ...args, residentCode: bad }).catch((e) => e);
     expect(err).toBeInstanceOf(SearchError);
     expect(err.message).not.toContain(bad);
+  });
+
+  it("each 住民票コード look-up commits its audit row with the read (one statement), linked into the chain later", async () => {
+    const before = (await audit()).length;
+    const args = { lgCode: SUMIDA, actor: clerk, purpose: PURPOSE };
+    await findByResidentCode(db, { ...args, residentCode: codes.sumida! });
+    await findByResidentCode(db, { ...args, residentCode: codes.removed! });
+    const rows = (await audit()).slice(before);
+    expect(rows).toEqual([
+      {
+        action: "search.residentCode",
+        actor: clerk.staffId,
+        purpose: PURPOSE,
+        subject: ids.sumida,
+        detail: { found: true, includeRemoved: false },
+      },
+      {
+        action: "search.residentCode",
+        actor: clerk.staffId,
+        purpose: PURPOSE,
+        subject: null,
+        detail: { found: false, includeRemoved: false },
+      },
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(codes.sumida!);
+    // Written unlinked (no chain lock on the look-up's path); the next link chains them in order.
+    const unlinked = await sql<{
+      n: number;
+    }>`select count(*)::int as n from audit.log where hash is null`.execute(db);
+    expect(unlinked.rows[0]!.n).toBeGreaterThanOrEqual(2);
+    await linkPendingAudit(db);
+    const after = await sql<{
+      n: number;
+    }>`select count(*)::int as n from audit.log where hash is null`.execute(db);
+    expect(after.rows[0]!.n).toBe(0);
+    expect(await verifyAuditChain(db)).toEqual({ ok: true, rows: before + 2 });
+  });
+
+  it("inside a caller's transaction, a look-up's audit row commits or rolls back with it", async () => {
+    const before = (await audit()).length;
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await findByResidentCode(trx, {
+          lgCode: SUMIDA,
+          actor: clerk,
+          purpose: PURPOSE,
+          residentCode: codes.sumida!,
+        });
+        throw new Error("rollback");
+      }),
+    ).rejects.toThrow("rollback");
+    expect(await audit()).toHaveLength(before);
   });
 
   it("by 個人番号 through the blind index, audited as a use of the number without storing it", async () => {

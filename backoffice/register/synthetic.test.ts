@@ -139,6 +139,83 @@ describe("loadSyntheticResidents (COPY)", () => {
     expect(audit.rows[0]!.n).toBe(2);
   });
 
+  it("a bulk load (owner only, an empty municipality) rebuilds every index and constraint, generated in worker threads", async () => {
+    const other = f.world.municipalities.find((m) => m.hosted && m.lgCode !== f.municipality.lgCode);
+    if (!other) throw new Error("the world file needs a second hosted municipality");
+    const catalog = async () =>
+      (
+        await sql<{ def: string }>`
+          select pg_get_indexdef(indexrelid) as def from pg_index
+          where indrelid in ('register.household'::regclass, 'register.resident'::regclass, 'register.resident_change'::regclass)
+          union all
+          select conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
+          from pg_constraint
+          where conrelid in ('register.household'::regclass, 'register.resident'::regclass, 'register.resident_change'::regclass)
+          order by 1`.execute(f.db)
+      ).rows.map((r) => r.def);
+    const before = await catalog();
+    const options = { lgCode: other.lgCode, count: 3_000, seed: 3, today: TODAY, keys: f.keys, bulk: true };
+
+    // The back office's role does not own the tables: refused, nothing written.
+    await expect(loadSyntheticResidents(client, options)).rejects.toThrow(/owner/);
+    const owner = new pg.Client({ connectionString: f.t.adminUrl });
+    await owner.connect();
+    try {
+      const phases: string[] = [];
+      const loaded = await loadSyntheticResidents(owner, {
+        ...options,
+        batchSize: 700,
+        workers: 2,
+        onPhase: (phase) => phases.push(phase),
+      });
+      expect(loaded.residents).toBe(3_000);
+      expect(phases).toEqual([
+        "generate and copy",
+        "indexes",
+        "unique and exclusion constraints",
+        "foreign keys",
+      ]);
+      // Only into a municipality without residents: a second bulk load is refused, nothing written.
+      await expect(loadSyntheticResidents(owner, options)).rejects.toThrow(/already has residents/);
+    } finally {
+      await owner.end();
+    }
+    expect(await catalog()).toEqual(before);
+
+    const n = await sql<{ residents: number; codes: number }>`
+      select count(*)::int as residents, count(distinct resident_code)::int as codes
+      from register.resident where lg_code = ${other.lgCode}`.execute(f.db);
+    expect(n.rows[0]).toEqual({ residents: 3_000, codes: 3_000 });
+    expect(await householdsBreakingHeadRule(f.db)).toEqual([]);
+    const sample = await f.db
+      .selectFrom("register.resident")
+      .selectAll()
+      .where("lg_code", "=", other.lgCode)
+      .orderBy("resident_code")
+      .limit(50)
+      .execute();
+    for (const row of sample) {
+      expect(isValidMyNumber(openMyNumber(row.my_number_cipher!, f.keys))).toBe(true);
+      const replayed = replay(toHistoryEntries(await loadHistory(f.db, row.id)));
+      expect(replayed?.state).toEqual(rowToState(row));
+    }
+    // The population depends on the seed and chunk size, not on the number of threads.
+    const inline = [
+      ...generateHouseholds({
+        municipality: other,
+        count: 700,
+        seed: (3 + Math.imul(0, 0x9e3779b9)) >>> 0,
+        today: TODAY,
+        startCounter: Number(sample[0]!.resident_code.slice(2, 10)),
+      }),
+    ].flatMap((h) =>
+      h.members.map((m) => `${m.state.residentCode} ${m.state.familyName}${m.state.givenName}`),
+    );
+    expect(inline.sort().slice(0, 50)).toEqual(
+      sample.map((r) => `${r.resident_code} ${r.family_name}${r.given_name}`),
+    );
+  });
+
   it("refuses a municipality that is not hosted and writes nothing", async () => {
     const notHosted = f.world.municipalities.find((m) => !m.hosted);
     if (!notHosted) return;
