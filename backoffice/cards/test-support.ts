@@ -7,6 +7,8 @@
  */
 import { randomInt, randomUUID } from "node:crypto";
 import type { Server } from "node:http";
+import type { Kysely } from "kysely";
+import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import { JukiNetClient } from "../../jobs/juki-net/client.js";
 import { devKeyPair } from "../../lib/secrets.js";
 import type { World, WorldMunicipality, WorldPerson } from "../../lib/world.js";
@@ -20,13 +22,7 @@ import type { Actor } from "../register/authorization.js";
 import { moveIn } from "../register/commands/index.js";
 import { makeMyNumber, makeResidentCode } from "../register/identifiers.js";
 import { seedRegister } from "../register/seed.js";
-import {
-  address,
-  context,
-  type RegisterFixture,
-  registerFixture,
-  requestKey,
-} from "../register/test-support.js";
+import { address, type RegisterFixture, registerFixture, requestKey } from "../register/test-support.js";
 import { cardManagementClient } from "./card-management.client.js";
 import { type CardTerminal, cardTerminal } from "./card-terminal.js";
 
@@ -109,8 +105,7 @@ function buildMovers(
   return { world: { ...base, households, people: [...base.people, ...people] }, movers };
 }
 
-export interface CardsFixture {
-  f: RegisterFixture;
+export interface Outside {
   world: World;
   movers: Record<MoverKey, Mover>;
   /** The stand-in municipality the movers come from. */
@@ -123,9 +118,13 @@ export interface CardsFixture {
   jlisUrl: string;
   /** J-LIS's clock (tests move it with the counter's business day). */
   jlisToday: { value: string };
+  close(): Promise<void>;
+}
+
+export interface CardsFixture extends Outside {
+  f: RegisterFixture;
   /** Staff of another hosted municipality (tenant checks). */
   otherClerk: Actor;
-  close(): Promise<void>;
 }
 
 async function serveOn(system: MockSystem): Promise<{ url: string; server: Server }> {
@@ -134,13 +133,11 @@ async function serveOn(system: MockSystem): Promise<{ url: string; server: Serve
   return { url: `http://127.0.0.1:${port}`, server };
 }
 
-export async function cardsFixture(): Promise<CardsFixture> {
-  const f = await registerFixture();
-  const from = f.world.municipalities.find((m) => !m.hosted);
+/** The card IdP, 住基ネット and J-LIS stand-ins over `base` plus the movers, each on a free port. */
+export async function startOutside(base: World): Promise<Outside> {
+  const from = base.municipalities.find((m) => !m.hosted);
   if (!from) throw new Error("the world file needs a municipality the stand-in plays");
-  const { world, movers } = buildMovers(f.world, from);
-  await seedRegister(f.db, f.world, f.keys);
-
+  const { world, movers } = buildMovers(base, from);
   const idp = await startTestIdp({ world });
   const terminal = cardTerminal({
     baseUrl: idp.base,
@@ -155,14 +152,7 @@ export async function cardsFixture(): Promise<CardsFixture> {
     unissuedCards: [movers.unissued.person.card!.cardNumber],
   });
   const jlisServed = await serveOn(jlis);
-  const other = f.world.municipalities.find((m) => m.hosted && m.lgCode !== f.municipality.lgCode);
-  const otherClerk: Actor = {
-    staffId: "other-clerk",
-    lgCode: other?.lgCode ?? "131083",
-    roles: ["clerk"],
-  };
   return {
-    f,
     world,
     movers,
     from,
@@ -173,7 +163,6 @@ export async function cardsFixture(): Promise<CardsFixture> {
     jlis,
     jlisUrl: jlisServed.url,
     jlisToday,
-    otherClerk,
     async close() {
       for (const s of [jukiServed.server, jlisServed.server]) {
         await new Promise<void>((r) => {
@@ -183,17 +172,37 @@ export async function cardsFixture(): Promise<CardsFixture> {
       }
       await juki.close();
       await idp.close();
+    },
+  };
+}
+
+export async function cardsFixture(): Promise<CardsFixture> {
+  const f = await registerFixture();
+  await seedRegister(f.db, f.world, f.keys);
+  const outside = await startOutside(f.world);
+  const other = f.world.municipalities.find((m) => m.hosted && m.lgCode !== f.municipality.lgCode);
+  const otherClerk: Actor = {
+    staffId: "other-clerk",
+    lgCode: other?.lgCode ?? "131083",
+    roles: ["clerk"],
+  };
+  return {
+    ...outside,
+    f,
+    otherClerk,
+    async close() {
+      await outside.close();
       await f.close();
     },
   };
 }
 
-export function jlisClient(c: CardsFixture) {
+export function jlisClient(c: Outside) {
   return cardManagementClient({ baseUrl: c.jlisUrl, timeoutMs: 5_000 });
 }
 
 /** The card id of a mover, from the terminal's list (as the counter's picker gets it). */
-export async function cardIdOf(c: CardsFixture, m: Mover): Promise<string> {
+export async function cardIdOf(c: Outside, m: Mover): Promise<string> {
   const name = `${m.person.name.family} ${m.person.name.given}`;
   const item = (await c.terminal.cards()).find((x) => x.name === name);
   if (!item) throw new Error(`no card for ${m.key}`);
@@ -202,7 +211,7 @@ export async function cardIdOf(c: CardsFixture, m: Mover): Promise<string> {
 
 /** A 転入予約 at the hosted municipality for the movers but the stranger, as the pipeline makes it. */
 export async function reservationFor(
-  c: CardsFixture,
+  c: Outside & { f: { db: Kysely<BackofficeDatabase>; municipality: { lgCode: string } } },
   change: (people: Record<string, unknown>[], certificate: Record<string, unknown>) => void = () => {},
 ): Promise<string> {
   const moving = (["active", "suspended", "unissued", "spare"] as const).map((k) => c.movers[k].person);
@@ -241,33 +250,39 @@ export async function reservationFor(
 }
 
 /** Moves the movers but the stranger into the hosted municipality (a 転入届 on `notifiedOn`). */
-export async function moveMoversIn(c: CardsFixture, notifiedOn = TODAY): Promise<Record<MoverKey, string>> {
+export async function moveMoversIn(
+  c: Outside & { f: Pick<RegisterFixture, "db" | "keys" | "municipality" | "clerk"> },
+  notifiedOn = TODAY,
+): Promise<Record<MoverKey, string>> {
   const keys = ["active", "suspended", "unissued", "spare"] as const;
-  const result = await moveIn(context(c.f, c.f.clerk, notifiedOn), {
-    requestKey: requestKey("cards-movein"),
-    lgCode: c.f.municipality.lgCode,
-    movedInOn: notifiedOn,
-    notifiedOn,
-    certificate: {
-      fromLgCode: c.from.lgCode,
-      fromAddress: c.movers.active.person.address.line,
-      plannedMoveOutDate: notifiedOn,
+  const result = await moveIn(
+    { db: c.f.db, keys: c.f.keys, actor: c.f.clerk, today: notifiedOn },
+    {
+      requestKey: requestKey("cards-movein"),
+      lgCode: c.f.municipality.lgCode,
+      movedInOn: notifiedOn,
+      notifiedOn,
+      certificate: {
+        fromLgCode: c.from.lgCode,
+        fromAddress: c.movers.active.person.address.line,
+        plannedMoveOutDate: notifiedOn,
+      },
+      persons: keys.map((k) => {
+        const p = c.movers[k].person;
+        return {
+          name: { ...p.name },
+          birthDate: p.birthDate,
+          sex: p.sex,
+          nationality: p.nationality,
+          honseki: p.honseki!,
+          residentCode: p.residentCode,
+          myNumber: p.myNumber,
+          relationship: k === "active" ? "世帯主" : "同居人",
+        };
+      }),
+      household: { kind: "new" },
+      address: address(c.f.municipality, 1),
     },
-    persons: keys.map((k) => {
-      const p = c.movers[k].person;
-      return {
-        name: { ...p.name },
-        birthDate: p.birthDate,
-        sex: p.sex,
-        nationality: p.nationality,
-        honseki: p.honseki!,
-        residentCode: p.residentCode,
-        myNumber: p.myNumber,
-        relationship: k === "active" ? "世帯主" : "同居人",
-      };
-    }),
-    household: { kind: "new" },
-    address: address(c.f.municipality, 1),
-  });
+  );
   return Object.fromEntries(keys.map((k, i) => [k, result.residentIds[i]!])) as Record<MoverKey, string>;
 }
