@@ -9,6 +9,7 @@ import { actorFromWorld } from "../../backoffice/register/authorization.js";
 import { relocation } from "../../backoffice/register/commands/index.js";
 import { loadMyNumberKeys } from "../../backoffice/register/my-number.js";
 import { benchSearch, type LatencyFigures } from "../../backoffice/register/search.bench.js";
+import { findByResidentCode } from "../../backoffice/register/search.queries.js";
 import { loadSyntheticResidents } from "../../backoffice/register/synthetic.js";
 import { createDb, withCredentials, withDatabase } from "../../db/connect.js";
 import { ensureDatabase, startEmbeddedPostgres } from "../../db/embedded.js";
@@ -101,6 +102,11 @@ export async function benchRegister(log: (line: string) => void): Promise<void> 
     log("register: searching (400 samples)…");
     const search = await benchSearch(db, { lgCode: LG_CODE, actor, samples: 400 });
 
+    log(
+      "register: 住民票コード look-ups for reference (not the figure): no audit row; audit row committed asynchronously…",
+    );
+    const reference = await lookupReference(db, officeUrl, actor);
+
     log("register: 転居 commands, one at a time, durable commits, 10 s…");
     const commands = await benchRelocations(db, keys, actor, today, 10);
     // Every view above was audited with an unlinked row; link what the commands have not, and
@@ -134,6 +140,10 @@ export async function benchRegister(log: (line: string) => void): Promise<void> 
     );
     for (const [shape, f] of Object.entries(search.byShape)) log(`    ${shape.padEnd(24)}${fmt(f)}`);
     log(`  住民票コード look-up       ${fmt(search.residentCode)}   (target p99 ≤ 2 ms)`);
+    log(`    reference: the read alone, no audit row       ${fmt(reference.readOnly)}`);
+    log(
+      `    reference: audit row, synchronous_commit off  ${fmt(reference.asyncCommit)}   (not used: see decision 010)`,
+    );
     log(
       `  転居 commands             ${commands.perSecond.toFixed(1)} /s, p99 ${commands.p99.toFixed(1)} ms (${commands.n} commands, durable commits)`,
     );
@@ -186,4 +196,50 @@ async function benchRelocations(
     perSecond: latencies.length / elapsed,
     p99: latencies[Math.min(latencies.length - 1, Math.floor(0.99 * latencies.length))] ?? 0,
   };
+}
+
+/**
+ * Where a look-up's time goes, for reference (decision 010): the same read without its audit row,
+ * and the real look-up on a connection whose commits do not wait for the WAL flush. Neither is
+ * how the register runs.
+ */
+async function lookupReference(
+  db: ReturnType<typeof createDb<BackofficeDatabase>>,
+  officeUrl: string,
+  actor: ReturnType<typeof actorFromWorld>,
+): Promise<{ readOnly: LatencyFigures; asyncCommit: LatencyFigures }> {
+  const drawn = await sql<{ resident_code: string }>`
+    select resident_code from register.resident where lg_code = ${LG_CODE} and status = 'active'
+    order by random() limit 400`.execute(db);
+  const asyncUrl = new URL(officeUrl);
+  asyncUrl.searchParams.set("options", "-c synchronous_commit=off");
+  const asyncDb = createDb<BackofficeDatabase>(asyncUrl.toString(), { max: 1 });
+  const readOnly: number[] = [];
+  const asyncCommit: number[] = [];
+  try {
+    for (const { resident_code } of drawn.rows) {
+      let t = performance.now();
+      await sql`select r.id, r.family_name, r.given_name, r.birth_date, r.address_line from register.resident r
+        where r.lg_code = ${LG_CODE} and r.resident_code = ${resident_code}
+          and r.status in ('active', 'moveOutScheduled') limit 1`.execute(db);
+      readOnly.push(performance.now() - t);
+      t = performance.now();
+      await findByResidentCode(asyncDb, {
+        lgCode: LG_CODE,
+        actor,
+        purpose: "性能測定（bench, 参考）",
+        residentCode: resident_code,
+      });
+      asyncCommit.push(performance.now() - t);
+    }
+  } finally {
+    await asyncDb.destroy();
+  }
+  return { readOnly: latency(readOnly), asyncCommit: latency(asyncCommit) };
+}
+
+function latency(ms: number[]): LatencyFigures {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? 0;
+  return { n: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? 0 };
 }
