@@ -198,7 +198,10 @@ export async function completeSpecialMoveIn(
         sex: p.sex,
         nationality: p.nationality,
         honseki: p.honseki ?? null,
-        foreigner: (p.foreigner ?? null) as IncomingPerson["foreigner"],
+        // The certificate may leave out 外国人住民となった年月日: the person was a resident since then.
+        foreigner: (p.foreigner
+          ? { ...p.foreigner, becameResidentOn: p.foreigner.becameResidentOn ?? p.residentSince }
+          : null) as IncomingPerson["foreigner"],
         relationship,
       };
     });

@@ -161,6 +161,24 @@ function statusLines(birthDate: string, on: string, isHead: boolean, withChild: 
   };
 }
 
+/** A foreign resident's items as the 転出証明書情報 carries them (absent items left out). */
+function foreignerItems(f: Record<string, unknown>): NonNullable<CertificatePerson["foreigner"]> {
+  const out: Record<string, string> = { category: String(f.category ?? "") };
+  for (const key of [
+    "status",
+    "periodOfStay",
+    "periodExpiresOn",
+    "residenceCardNumber",
+    "specialPermanentResidentCertificateNumber",
+    "alias",
+    "becameResidentOn",
+  ]) {
+    const v = f[key];
+    if (typeof v === "string" && v !== "") out[key] = v;
+  }
+  return out as NonNullable<CertificatePerson["foreigner"]>;
+}
+
 async function certificatePeople(
   trx: Trx,
   residentIds: string[],
@@ -200,7 +218,7 @@ async function certificatePeople(
       relationship: s.relationship,
       ...(s.honseki && s.honsekiHead ? { honseki: { address: s.honseki, headOfFamily: s.honsekiHead } } : {}),
       nationality: s.nationality,
-      ...(f ? { foreigner: { category: String(f.category ?? "") } } : {}),
+      ...(f ? { foreigner: foreignerItems(f) } : {}),
       residentSince: s.residentSince,
       addressSince: s.addressSince,
       statusLines: statusLines(s.birthDate, plannedOn, isHead, withChild),

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import type { OutboundMessageTable } from "../../db/types/pipeline.js";
 
@@ -35,6 +35,9 @@ export async function insertOutboundMessage(trx: Trx, m: NewOutboundMessage): Pr
       accepted_at: null,
       last_error: null,
       last_attempt_at: null,
+      // The moment of writing, not of the transaction: several messages of one completion keep
+      // the order they were written in (outgoingMessages lists them by it).
+      created_at: sql<Date>`clock_timestamp()`,
     })
     .execute();
 }

@@ -275,6 +275,7 @@ describe("pipeline completion", () => {
     );
     const sent = await outgoingMessages(b.db, destination.lgCode, { reservationId: reservation.id });
     expect(sent[0]).toMatchObject({ kind: "moveInNotice", toLgCode: origin.lgCode, status: "accepted" });
+    expect(sent.slice(1).every((m) => m.kind === "annexNotice")).toBe(true);
     expect(sent.every((m) => m.attempts >= 1 && m.acceptedAt !== null)).toBe(true);
 
     // 附票通知: each person with a 本籍 in a hosted municipality has an entry there.
@@ -770,5 +771,34 @@ describe("pipeline completion", () => {
     await untilStatus(doc.applicationId, "expired");
     const ids = relocated.map(worldResidentId);
     expect(await statuses(ids)).toEqual(ids.map(() => "active"));
+  }, 120_000);
+
+  it("a foreign resident's 特例転入 keeps their items (在留資格, 在留期間, 在留カード …)", async (test) => {
+    const foreigner = relocated?.find((p) => p.nationality !== "JP");
+    // Skipped (reported as such) when this world's relocated household is not one foreigner.
+    if (!foreigner || relocated.length !== 1) return test.skip();
+    const before = await b.db
+      .selectFrom("register.resident")
+      .select(["address_line", "foreigner", "nationality"])
+      .where("id", "=", worldResidentId(foreigner))
+      .executeTakeFirstOrThrow();
+    const doc = await submit(relocated, destination, "moveOut", before.address_line);
+    await untilStatus(doc.applicationId, "awaitingVisit");
+    const result = await completeSpecialMoveIn(ctx(), {
+      requestKey: `complete-${doc.applicationId}`,
+      lgCode: destination.lgCode,
+      reservationId: (await reservationOf(doc.applicationId)).id,
+    });
+    const after = await b.db
+      .selectFrom("register.resident")
+      .select(["foreigner", "nationality"])
+      .where("id", "=", result.residentIds[0]!)
+      .executeTakeFirstOrThrow();
+    expect(after.nationality).toBe(before.nationality);
+    const strip = (f: unknown) =>
+      Object.fromEntries(
+        Object.entries(f as Record<string, unknown>).filter(([, v]) => v !== null && v !== ""),
+      );
+    expect(strip(after.foreigner)).toEqual(strip(before.foreigner));
   }, 120_000);
 });
