@@ -13,6 +13,7 @@ const root = path.resolve(import.meta.dirname, "../..");
 
 export interface RunningSystem {
   portal: string;
+  backoffice: string;
   cardIdp: string;
   /** The system's DATA_DIR (dev keys, role passwords), removed by stop(). */
   dataDir: string;
@@ -67,6 +68,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
   }
   return {
     portal: `http://127.0.0.1:${ports.PORTAL_PORT}`,
+    backoffice: `http://127.0.0.1:${ports.BACKOFFICE_PORT}`,
     cardIdp: `http://127.0.0.1:${mocksPort}`,
     dataDir,
     postgresPort: ports.EMBEDDED_POSTGRES_PORT,
