@@ -61,6 +61,51 @@ export interface CertificateFont {
 
 const cache = new Map<string, CertificateFont>();
 
+const LAYOUT_CACHE_LIMIT = 20_000;
+
+/**
+ * The parsed font lives for the whole process, so work fontkit repeats for every document is kept:
+ * - `layout` (OpenType shaping; pdf-lib calls it for every string it draws or measures) is
+ *   memoized per string when called without features, as pdf-lib calls it; the runs are only read
+ *   (glyph ids and advances);
+ * - a glyph's decoded outline (`_decode`, which subsetting calls for every glyph of every
+ *   document only to find composite glyphs) is kept on the glyph, which fontkit already caches.
+ * Measured with the certificate bench: this took the renderer's CPU time per household copy from
+ * about 28 ms to the figure the bench prints (docs/decisions/012-certificates.md).
+ */
+function memoize(parsed: ParsedFont): void {
+  const font = parsed as unknown as {
+    layout: (text: string, ...rest: unknown[]) => unknown;
+    getGlyph: (id: number, chars?: unknown) => { _decode: () => unknown; __decodeMemo?: boolean } | null;
+  };
+  const layout = font.layout.bind(font);
+  const runs = new Map<string, unknown>();
+  font.layout = (text: string, ...rest: unknown[]) => {
+    if (rest.some((r) => r !== undefined)) return layout(text, ...rest);
+    let run = runs.get(text);
+    if (run === undefined) {
+      if (runs.size >= LAYOUT_CACHE_LIMIT) runs.clear();
+      run = layout(text);
+      runs.set(text, run);
+    }
+    return run;
+  };
+  const getGlyph = font.getGlyph.bind(font);
+  font.getGlyph = (id, chars) => {
+    const glyph = getGlyph(id, chars);
+    if (glyph && !glyph.__decodeMemo) {
+      const decode = glyph._decode.bind(glyph);
+      let decoded: { value: unknown } | undefined;
+      glyph._decode = () => {
+        decoded ??= { value: decode() };
+        return decoded.value;
+      };
+      glyph.__decodeMemo = true;
+    }
+    return glyph;
+  };
+}
+
 /** The certificate font, read and parsed once per process (per path). */
 export function loadCertificateFont(path: string = certificateFontPath()): CertificateFont {
   const cached = cache.get(path);
@@ -79,6 +124,7 @@ export function loadCertificateFont(path: string = certificateFontPath()): Certi
   } catch {
     throw new CertificateFontError(`証明書用フォント ${path} は TrueType/OpenType として読めません`);
   }
+  memoize(parsed);
   const font: CertificateFont = {
     path,
     bytes,
