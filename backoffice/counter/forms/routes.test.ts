@@ -380,7 +380,15 @@ describe("職権修正 with a supervisor's approval", () => {
       id: approvalId,
     })) as { status: string };
     expect(mine.status).toBe("pending");
-    expect(status(await get(approvalsLoader as Action, "/approvals", staff.clerk))).toBe(403);
+    const clerkView = (await get(approvalsLoader as Action, "/approvals", staff.clerk)) as {
+      pending: unknown;
+      mine: { id: string }[];
+    };
+    expect(clerkView.pending).toBeNull();
+    expect(clerkView.mine.map((m) => m.id)).toContain(approvalId);
+    expect(status(await get(approvalLoader as Action, "/approvals/x", staff.clerk, { id: approvalId }))).toBe(
+      403,
+    );
     const queue = (await get(approvalsLoader as Action, "/approvals", staff.supervisor)) as {
       pending: { id: string }[];
     };
