@@ -104,7 +104,7 @@ export async function identityAction({ request, params, context }: ActionFunctio
   const submission = parseWithZod(form, { schema: identityCheckSchema });
   if (submission.status !== "success")
     return data(
-      { reply: submission.reply(), result: null, nextKey: null },
+      { reply: submission.reply({ hideFields: ["pin"] }), result: null, nextKey: null },
       { status: 400, headers: NO_STORE },
     );
   const cards = cardServices(office);
@@ -121,7 +121,7 @@ export async function identityAction({ request, params, context }: ActionFunctio
     );
     // The PIN is never sent back: the reply resets the form.
     return data(
-      { reply: submission.reply({ resetForm: true }), result, nextKey: randomUUID() },
+      { reply: submission.reply({ resetForm: true, hideFields: ["pin"] }), result, nextKey: randomUUID() },
       { headers: NO_STORE },
     );
   } catch (err) {

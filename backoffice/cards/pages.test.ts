@@ -1,6 +1,12 @@
+import { createElement } from "react";
+import { renderToString } from "react-dom/server";
+import type { RouteObject } from "react-router-dom";
+import { createStaticHandler, createStaticRouter, StaticRouterProvider } from "react-router-dom/server.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { action as findAction } from "../app/routes/cards._index.js";
+import * as cardsPage from "../app/routes/cards.$residentId.js";
 import { action as cardAction, loader as cardLoader } from "../app/routes/cards.$residentId.js";
+import * as identityPage from "../app/routes/reservations.$id.identity.js";
 import {
   action as identityAction,
   loader as identityLoader,
@@ -326,5 +332,104 @@ describe("card processing pages", () => {
       await fetch(`${outside.jlisUrl}/cards/${outside.movers.spare.person.card!.cardNumber}`)
     ).json();
     expect(card.status).toBe("active");
+  });
+});
+
+/** Renders a page with what its real loader (and, optionally, action) answered, as the server does. */
+async function render(component: unknown, loaderData: unknown, actionData?: unknown): Promise<string> {
+  const routes: RouteObject[] = [
+    {
+      id: "page",
+      path: "/",
+      loader: () => loaderData as object,
+      action: () => (actionData ?? null) as object | null,
+      Component: component as () => null,
+    },
+  ];
+  const handler = createStaticHandler(routes);
+  const method = actionData ? "POST" : "GET";
+  const context = await handler.query(
+    new Request("http://counter.test/", {
+      method,
+      ...(method === "POST" ? { body: new URLSearchParams() } : {}),
+    }),
+  );
+  if (context instanceof Response) throw new Error("unexpected redirect");
+  return renderToString(
+    createElement(StaticRouterProvider, { router: createStaticRouter(routes, context), context }),
+  );
+}
+
+function checkAccessible(html: string): void {
+  expect(html).toMatch(/<h1>[^<]+<\/h1>/);
+  expect(html).toMatch(/<form[^>]*method="post"/);
+  expect(html).toMatch(/name="csrf" value="[^"]+"/);
+  expect(html).toMatch(/name="requestKey" value="[^"]+"/);
+  const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+  expect(new Set(ids).size, "duplicate ids").toBe(ids.length);
+  const labelled = new Set([...html.matchAll(/<label[^>]*\bfor="([^"]+)"/g)].map((m) => m[1]));
+  const controls = [...html.matchAll(/<(input|select|textarea)\b([^>]*)>/g)]
+    .map((m) => m[2]!)
+    .filter((a) => !/type="hidden"/.test(a));
+  expect(controls.length).toBeGreaterThan(1);
+  for (const a of controls) {
+    const id = a.match(/\bid="([^"]*)"/)?.[1];
+    expect(labelled.has(id), `no label for ${a}`).toBe(true);
+  }
+  for (const pw of [...html.matchAll(/<input\b([^>]*type="password"[^>]*)>/g)].map((m) => m[1]!)) {
+    expect(pw).toMatch(/autoComplete="off"|autocomplete="off"/);
+    expect(pw).not.toMatch(/\bvalue="[^"]+"/);
+  }
+}
+
+describe("card pages rendered without JavaScript", () => {
+  it("本人確認: labelled controls, CSRF, the PIN field empty; after a bad PIN its error is tied to it", async () => {
+    const id = await reservation();
+    const { cookie, csrf } = await loginAs(office, staff.clerk);
+    const loaded = await call(() =>
+      identityLoader({
+        request: request(office, `/reservations/${id}/identity`, { cookie }),
+        params: { id },
+        context: office.context,
+      }),
+    );
+    checkAccessible(await render(identityPage.default, loaded.body));
+    const cardId = await cardIdOf(outside, outside.movers.active);
+    const bad = await call(() =>
+      identityAction({
+        request: request(office, `/reservations/${id}/identity`, {
+          cookie,
+          form: { csrf, requestKey: "k-render-12345678", cardId, pin: "9x" },
+        }),
+        params: { id },
+        context: office.context,
+      }),
+    );
+    const html = await render(identityPage.default, loaded.body, bad.body);
+    checkAccessible(html);
+    const pin = html.match(/<input\b[^>]*name="pin"[^>]*>/)?.[0] ?? "";
+    const errorId = pin.match(/aria-describedby="(?:[^"]* )?([^" ]+-error)"/)?.[1];
+    expect(errorId).toBeTruthy();
+    expect(pin).toContain('aria-invalid="true"');
+    expect(html).toMatch(new RegExp(`id="${errorId}"[^>]*>.*4桁`));
+    // The PIN typed is not sent back, not even in the hydration data.
+    expect(html).not.toContain('"9x"');
+    expect(html).not.toContain('\\"9x\\"');
+  });
+
+  it("card processing: labelled controls, CSRF, PIN fields empty, history shown", async () => {
+    const { cookie } = await loginAs(office, staff.clerk);
+    const residentId = residents.active;
+    const loaded = await call(() =>
+      cardLoader({
+        request: request(office, `/cards/${residentId}`, { cookie }),
+        params: { residentId },
+        context: office.context,
+      }),
+    );
+    const html = await render(cardsPage.default, loaded.body);
+    checkAccessible(html);
+    expect(html).toContain("<legend>");
+    expect(html).toContain("継続利用の期限");
   });
 });
