@@ -249,6 +249,28 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
   });
   if (moveOutDup > 0) problems.push(`${moveOutDup} extra 転出 change(s) in the register`);
 
+  // Register history per record, in the order the register wrote it: entry, then scheduled
+  // 転出, then 転出確定 (a record at a destination starts with its 特例転入).
+  const rank: Record<string, number> = { exOfficioEntry: 0, specialMoveIn: 0, moveOut: 1, moveOutConfirm: 2 };
+  const codes = moves.flatMap((m) => m.people.map((p) => p.residentCode));
+  const history = await sql<{ resident_id: string; kinds: string[] }>`
+      select c.resident_id, array_agg(c.kind order by c.seq) as kinds
+      from register.resident_change c join register.resident r on r.id = c.resident_id
+      where r.resident_code = any(${codes}) group by 1`.execute(a);
+  const badHistories = history.rows.filter((r) => {
+    const ranks = r.kinds.map((k) => rank[k] ?? -1).filter((x) => x >= 0);
+    return ranks.some((x, i) => i > 0 && x < ranks[i - 1]!);
+  }).length;
+  rows.push({
+    what: "register history per record",
+    sent: history.rows.length,
+    delivered: history.rows.length,
+    duplicated: 0,
+    lost: 0,
+    outOfOrder: badHistories,
+  });
+  if (badHistories > 0) problems.push(`${badHistories} record(s) whose register history is out of order`);
+
   // 6. Identity information at the network: per person and municipality series, 1, 2, 3 … once
   // each, and as many as that municipality's register sent.
   const identitySent = await sql<{ lg_code: string; resident_code: string; n: number }>`

@@ -7,7 +7,7 @@ import { planMoves, playCounter, settle, submitAll } from "./scenario.js";
 import { syntheticWorld } from "./world.js";
 
 /**
- * Fault test (issue 5), the whole story: 24 moves across 墨田区, 台東区 and the stand-in 江東区,
+ * Fault test (issue 5), the whole story: 22 moves across 墨田区, 台東区 and the stand-in 江東区,
  * from portal submission through intake, the 転出証明書情報, the reservation, the counter's
  * 特例転入 (completeSpecialMoveIn, played by the test while residents arrive), the 転入通知 and the
  * 転出確定 at the origin, to 完了 in the portal — while worker processes are SIGKILLed, Redis is

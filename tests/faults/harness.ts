@@ -5,11 +5,11 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
-import type { Kysely } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { MyNumberKeys } from "../../backoffice/register/my-number.js";
 import { seedRegister } from "../../backoffice/register/seed.js";
-import { createDb, withCredentials, withDatabase } from "../../db/connect.js";
+import { createPool, withCredentials, withDatabase } from "../../db/connect.js";
 import { ensureDatabase, startEmbeddedPostgres } from "../../db/embedded.js";
 import { migrateQueueBackend, migrateToLatest } from "../../db/migrate.js";
 import { ROLES, type RolePasswords } from "../../db/roles.js";
@@ -123,6 +123,20 @@ function run(cmd: string, args: string[], opts: { uid?: number; gid?: number } =
         : reject(new Error(`${path.basename(cmd)} exited ${code}: ${out.slice(-500)}`)),
     );
   });
+}
+
+/**
+ * Like db/connect.ts's createDb, plus an error listener on every client: pg-pool removes its own
+ * listener while a client is checked out, so a server shutdown during an open transaction (a
+ * counter completion while PostgreSQL stops) would otherwise be an uncaught 'error' event that
+ * ends the process. The same gap crashes worker processes (see the fault tests' report).
+ */
+function robustDb<DB>(url: string, max: number, applicationName: string): Kysely<DB> {
+  const pool = createPool(url, { max, applicationName });
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
 async function postgresIds(): Promise<{ uid?: number; gid?: number }> {
@@ -282,10 +296,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 
     // Register and keys (the workers get the same 個人番号 keys; the rest is shared through DATA_DIR).
     const keys = { encryptionKey: randomBytes(32), indexKey: randomBytes(32) };
-    const db = createDb<BackofficeDatabase>(backofficeUrl, { max: 4, applicationName: "faults-backoffice" });
-    const portal = createDb<PortalDatabase>(portalUrl, { max: 4, applicationName: "faults-portal" });
+    const db = robustDb<BackofficeDatabase>(backofficeUrl, 4, "faults-backoffice");
+    const portal = robustDb<PortalDatabase>(portalUrl, 4, "faults-portal");
     // biome-ignore lint/suspicious/noExplicitAny: owner's view of both zones
-    const admin = createDb<any>(adminUrl, { max: 2, applicationName: "faults-admin" });
+    const admin = robustDb<any>(adminUrl, 2, "faults-admin");
     cleanups.push(async () => {
       await Promise.all([db.destroy(), portal.destroy(), admin.destroy()]);
     });
