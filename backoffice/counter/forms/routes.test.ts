@@ -2,10 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loader as approvalsLoader } from "../../app/routes/approvals._index.js";
 import { action as approvalAction, loader as approvalLoader } from "../../app/routes/approvals.$id.js";
 import { action as birthAction, loader as birthLoader } from "../../app/routes/changes.birth.js";
+import { action as cancellationAction } from "../../app/routes/changes.cancellation.js";
 import { action as deathAction } from "../../app/routes/changes.death.js";
 import { loader as doneLoader } from "../../app/routes/changes.done.$key.js";
+import { action as emigrationAction } from "../../app/routes/changes.emigration.js";
 import { action as correctionAction } from "../../app/routes/changes.ex-officio-correction.js";
+import { action as entryAction } from "../../app/routes/changes.ex-officio-entry.js";
+import { action as removalAction } from "../../app/routes/changes.ex-officio-removal.js";
 import { action as householdAction } from "../../app/routes/changes.household.js";
+import { action as immigrationAction } from "../../app/routes/changes.immigration.js";
 import { action as moveInAction } from "../../app/routes/changes.move-in.js";
 import { loader as requestedLoader } from "../../app/routes/changes.requested.$id.js";
 import { moveIn } from "../../register/commands/index.js";
@@ -506,5 +511,139 @@ describe("職権修正 with a supervisor's approval", () => {
       id: approvalId,
     })) as { status: string };
     expect(mine.status).toBe("rejected");
+  });
+});
+
+describe("the other kinds, through their pages", () => {
+  const approveAs = async (approvalId: string) =>
+    location(
+      await post(
+        approvalAction as Action,
+        "/approvals/x",
+        staff.supervisor,
+        { decision: "approve" },
+        { params: { id: approvalId } },
+      ),
+    );
+
+  it("国外転出: the whole household leaves; records become 除票", async () => {
+    const f = await family(14);
+    const r = await post(emigrationAction as Action, "/changes/emigration", staff.clerk, {
+      requestKey: `counter:emig-${Date.now()}`,
+      residentCodes: [f.head.code, f.spouse.code, f.child.code],
+      departedOn: "2026-11-25",
+      notifiedOn: TODAY,
+      destinationAddress: "アメリカ合衆国 シアトル市",
+    });
+    expect(location(r)).toMatch(/^\/changes\/done\//);
+    expect((await getResident(office.db, f.head.id))?.status).toBe("removed");
+  });
+
+  it("国外転出: the head cannot leave the others behind (the register's rule, on the list)", async () => {
+    const f = await family(15);
+    const r = await post(emigrationAction as Action, "/changes/emigration", staff.clerk, {
+      requestKey: `counter:emig-head-${Date.now()}`,
+      residentCodes: [f.head.code],
+      departedOn: "2026-11-25",
+      notifiedOn: TODAY,
+      destinationAddress: "アメリカ合衆国 シアトル市",
+    });
+    expect(status(r)).toBe(400);
+    expect(fieldErrors(r).residentCodes?.[0]).toMatch(/世帯主が世帯員を残して/);
+  });
+
+  it("国外からの転入: a foreign resident with the items of the category", async () => {
+    const m = office.world.municipalities.find((x) => x.lgCode === lg)!;
+    const r = await post(immigrationAction as Action, "/changes/immigration", staff.clerk, {
+      requestKey: `counter:immi-${Date.now()}`,
+      movedInOn: "2026-11-20",
+      notifiedOn: TODAY,
+      previousAddress: "ベトナム ハノイ市",
+      household: { kind: "new" },
+      address: address(m, 16),
+      persons: [
+        personFields({
+          name: { family: "NGUYEN", given: "VAN BINH", familyKana: "グエン", givenKana: "ヴァン ビン" },
+          nationality: "VN",
+          honseki: undefined,
+          foreigner: {
+            category: "中長期在留者",
+            becameResidentOn: "2026-11-20",
+            status: "技術・人文知識・国際業務",
+            periodOfStay: "3年",
+            periodExpiresOn: "2029-11-20",
+            residenceCardNumber: "AB12345678CD",
+          },
+        }),
+      ],
+    });
+    expect(location(r)).toMatch(/^\/changes\/done\//);
+  });
+
+  it("職権記載 and 職権消除 run only once a supervisor approves", async () => {
+    const m = office.world.municipalities.find((x) => x.lgCode === lg)!;
+    const code = newResidentCode();
+    const entryId = location(
+      await post(entryAction as Action, "/changes/ex-officio-entry", staff.clerk, {
+        requestKey: `counter:entry-${Date.now()}`,
+        effectiveDate: "2026-11-01",
+        reason: "実態調査により居住を確認",
+        household: { kind: "new" },
+        address: address(m, 17),
+        persons: [personFields({ residentCode: code })],
+      }),
+    )
+      .split("/")
+      .pop()!;
+    const done = await approveAs(entryId);
+    expect(done).toMatch(/^\/changes\/done\//);
+    const result = (await get(doneLoader as Action, "/changes/done", staff.clerk, {
+      key: decodeURIComponent(done.split("/").pop()!),
+    })) as { residentIds: string[] };
+    const [id] = result.residentIds as [string];
+    expect((await getResident(office.db, id))?.status).toBe("active");
+
+    const removalId = location(
+      await post(removalAction as Action, "/changes/ex-officio-removal", staff.clerk, {
+        requestKey: `counter:removal-${Date.now()}`,
+        residentCodes: [code],
+        effectiveDate: TODAY,
+        reason: "実態調査により居住の実態なし",
+      }),
+    )
+      .split("/")
+      .pop()!;
+    expect((await getResident(office.db, id))?.status).toBe("active");
+    await approveAs(removalId);
+    expect((await getResident(office.db, id))?.status).toBe("removed");
+  });
+
+  it("異動取消 of a 死亡 entered in error, approved: the record is current again", async () => {
+    const f = await family(18);
+    location(
+      await post(deathAction as Action, "/changes/death", staff.clerk, {
+        requestKey: `counter:death-err-${Date.now()}`,
+        residentCode: f.child.code,
+        diedOn: "2026-11-25",
+        notifiedOn: TODAY,
+      }),
+    );
+    expect((await getResident(office.db, f.child.id))?.status).toBe("removed");
+    const approvalId = location(
+      await post(cancellationAction as Action, "/changes/cancellation", staff.clerk, {
+        requestKey: `counter:cancel-${Date.now()}`,
+        residentCode: f.child.code,
+        reason: "別人の死亡届を誤って入力",
+      }),
+    )
+      .split("/")
+      .pop()!;
+    await approveAs(approvalId);
+    expect((await getResident(office.db, f.child.id))?.status).toBe("active");
+    expect((await loadHistory(office.db, f.child.id)).map((c) => c.kind)).toEqual([
+      "moveIn",
+      "death",
+      "changeCancellation",
+    ]);
   });
 });
