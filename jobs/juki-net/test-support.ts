@@ -10,7 +10,7 @@ import { createLogger } from "../../lib/logger.js";
 import { devKeyPair } from "../../lib/secrets.js";
 import { addressSystems } from "../../mocks/address-systems.js";
 import { type Served, serveJukiNet, tempDataDir } from "../../mocks/juki-net/testing.js";
-import { serve } from "../../mocks/kit.js";
+import { type MockSystem, serve } from "../../mocks/kit.js";
 import { portalDb, redisPrefix } from "../../tests/support/database.js";
 import { freePort } from "../../tests/support/free-port.js";
 import { createQueueBackend, type QueueBackend } from "../backend.js";
@@ -32,6 +32,7 @@ export interface Bench {
   jukiNet: Served;
   /** The downstream address systems stand-in (団体内統合宛名 / 宛名管理), served on a free port. */
   addressSystemsUrl: string;
+  addressSystems: MockSystem;
   dataDir: string;
   deps: PipelineDeps;
   /** Every call the back office made to the network (method and path), failures included. */
@@ -57,7 +58,8 @@ export async function pipelineBench(opts: { cardIdpUrl?: string; today?: string 
     logger: silent,
   });
   const addressPort = await freePort();
-  const addressServer: Server = await serve(addressSystems(), addressPort);
+  const address = addressSystems();
+  const addressServer: Server = await serve(address, addressPort);
   const addressSystemsUrl = `http://127.0.0.1:${addressPort}`;
   const calls: string[] = [];
   const countingFetch: typeof fetch = (input, init) => {
@@ -90,6 +92,7 @@ export async function pipelineBench(opts: { cardIdpUrl?: string; today?: string 
     backend,
     jukiNet,
     addressSystemsUrl,
+    addressSystems: address,
     dataDir: data.dir,
     deps,
     calls,

@@ -234,6 +234,8 @@ describe("pipeline completion", () => {
 
   it("墨田区 → 台東区, both hosted: 特例転入 at the destination, 転出確定 (除票) at the origin, portal 完了", async () => {
     const people = household(origin.lgCode, (h) => h.length > 1);
+    // The address systems fail a third of their calls meanwhile: retried, still in order.
+    b.addressSystems.setFault("address-event", { mode: "fail", rate: 0.3 });
     const doc = await submit(people, destination);
     await untilStatus(doc.applicationId, "awaitingVisit");
     const reservation = await reservationOf(doc.applicationId);
@@ -323,6 +325,7 @@ describe("pipeline completion", () => {
       const stats = (await (await fetch(`${b.addressSystemsUrl}/stats`)).json()) as { received: number };
       return stats.received >= 2 * 3 * people.length; // 転出予定, 転出確定, 転入 × two systems
     });
+    b.addressSystems.clearFaults();
     const addressStats = (await (await fetch(`${b.addressSystemsUrl}/stats`)).json()) as {
       outOfOrder: number;
     };
