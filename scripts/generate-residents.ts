@@ -11,16 +11,19 @@ import { ConfigError, parseEnv, runMain } from "../lib/env.js";
 import { devSecret } from "../lib/secrets.js";
 
 /**
- * `npm run generate:residents -- --lg-code 131075 --count 100000 [--seed 42] [--today 2026-11-26]`
+ * `npm run generate:residents -- --lg-code 131075 --count 100000 [--seed 42] [--today 2026-11-26] [--bulk]`
  *
  * Loads synthetic residents into a hosted municipality with COPY (backoffice/register/synthetic.ts)
  * and prints its progress and rows per second. Connects to BACKOFFICE_DATABASE_URL when set, else
  * to the embedded PostgreSQL that `npm start` runs (DATA_DIR, EMBEDDED_POSTGRES_PORT) as the back
- * office's role.
+ * office's role. `--bulk` (a municipality's first load; indexes and constraints rebuilt after the
+ * COPY, tables locked meanwhile, decision 010) needs the tables' owner: OWNER_DATABASE_URL, else
+ * the embedded server's superuser.
  */
 const envSchema = z.object({
   DATA_DIR: dataDir,
   BACKOFFICE_DATABASE_URL: postgresUrl.optional(),
+  OWNER_DATABASE_URL: postgresUrl.optional(),
   EMBEDDED_POSTGRES_PORT: port(5488),
   MY_NUMBER_ENCRYPTION_KEY: z.string().optional(),
   MY_NUMBER_INDEX_KEY: z.string().optional(),
@@ -40,6 +43,7 @@ function options() {
       seed: { type: "string" },
       today: { type: "string" },
       "batch-size": { type: "string" },
+      bulk: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -56,15 +60,17 @@ function options() {
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 100))
     lines.push("--batch-size: 100 以上の整数");
   if (lines.length > 0) throw new ConfigError(lines);
-  return { lgCode, count, seed, today, batchSize };
+  return { lgCode, count, seed, today, batchSize, bulk: values.bulk === true };
 }
 
 async function main(): Promise<void> {
   const args = options();
   const env = parseEnv(envSchema);
-  const url =
-    env.BACKOFFICE_DATABASE_URL ??
-    `postgres://${ROLES.backoffice}:${encodeURIComponent(devSecret(env.DATA_DIR, "db-role-backoffice"))}@127.0.0.1:${env.EMBEDDED_POSTGRES_PORT}/juki`;
+  const url = args.bulk
+    ? (env.OWNER_DATABASE_URL ??
+      `postgres://postgres:${encodeURIComponent(devSecret(env.DATA_DIR, "embedded-postgres-superuser"))}@127.0.0.1:${env.EMBEDDED_POSTGRES_PORT}/juki`)
+    : (env.BACKOFFICE_DATABASE_URL ??
+      `postgres://${ROLES.backoffice}:${encodeURIComponent(devSecret(env.DATA_DIR, "db-role-backoffice"))}@127.0.0.1:${env.EMBEDDED_POSTGRES_PORT}/juki`);
   const keys = loadMyNumberKeys(env);
   const client = new pg.Client({ connectionString: url, application_name: "juki-generate-residents" });
   try {
@@ -76,7 +82,7 @@ async function main(): Promise<void> {
   }
   try {
     say(
-      `${args.count.toLocaleString("en")} residents into ${args.lgCode} at ${describeUrl(url)} (today ${args.today})`,
+      `${args.count.toLocaleString("en")} residents into ${args.lgCode} at ${describeUrl(url)} (today ${args.today}${args.bulk ? ", bulk" : ""})`,
     );
     const result = await loadSyntheticResidents(client, {
       lgCode: args.lgCode,
@@ -85,6 +91,7 @@ async function main(): Promise<void> {
       keys,
       ...(args.seed !== undefined ? { seed: args.seed } : {}),
       ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+      bulk: args.bulk,
       onProgress: (loaded, total, ms) =>
         say(
           `${loaded.toLocaleString("en")} / ${total.toLocaleString("en")} residents (${Math.round((loaded / Math.max(ms, 1)) * 1000).toLocaleString("en")} rows/s)`,
