@@ -1,9 +1,9 @@
-import { createHash, createHmac } from "node:crypto";
 import type { AppLoadContext } from "@remix-run/node";
 import type { JWK } from "jose";
 import type { Kysely } from "kysely";
 import type { PortalDatabase } from "../db/types/portal.js";
 import type { Logger } from "../lib/logger.js";
+import { publicHalf } from "../lib/oidc-rp.js";
 import { devKeyPair, devSecret } from "../lib/secrets.js";
 import { loadWorld } from "../lib/world.js";
 import type { HostedMunicipality } from "./applications/schema.js";
@@ -85,16 +85,5 @@ export function createPortalServices(opts: CreateServicesOptions): PortalService
   };
 }
 
-function publicHalf(jwk: JWK): JWK {
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk;
-  return pub;
-}
-
-/** A keyed hash for things that must be compared but not kept (client addresses, request ids). */
-export function keyedHash(secret: string, purpose: string, value: string): string {
-  return createHmac("sha256", secret).update(`${purpose}\0${value}`).digest("base64url");
-}
-
-export function sha256(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
-}
+/** Keyed hash and SHA-256, shared with the back office (lib/session.ts). */
+export { keyedHash, sha256 } from "../lib/session.js";
