@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loader as rootLoader } from "../app/root.js";
 import { action as logout } from "../app/routes/auth.logout.js";
 import { createTestBackoffice, loginAs, request, run, type TestBackoffice } from "../test-support.js";
-import { assertCsrf, commandContext, requireStaff, safeNext } from "./session.server.js";
+import { assertCsrf, commandContext, requireStaff, safeNext, sessionManager } from "./session.server.js";
 
 let office: TestBackoffice;
 
@@ -139,6 +139,52 @@ describe("staff sessions", () => {
       params: {},
     });
     expect(anon.staff).toBeNull();
+  });
+
+  it("issues a new id at login and ends the session the browser came with (no fixation)", async () => {
+    office.setNow(START);
+    const { cookie: old } = await loginAs(office, "taito-clerk");
+    const { setCookie } = await sessionManager(office.services).create(
+      request(office, "/auth/callback", { cookie: old }),
+      {
+        staffId: "taito-clerk",
+        lgCode: "131067",
+        name: "窓口 一郎",
+        roles: ["clerk"],
+        idToken: null,
+      },
+    );
+    expect(setCookie).toMatch(/^juki_staff_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
+    const fresh = setCookie.split(";")[0]!;
+    expect(fresh).not.toBe(old);
+    expect(
+      (await run(() => requireStaff(office.services, request(office, "/", { cookie: old })))) as Response,
+    ).toHaveProperty("status", 302);
+    const staff = await requireStaff(office.services, request(office, "/", { cookie: fresh }));
+    expect(staff.staffId).toBe("taito-clerk");
+  });
+
+  it("uses a __Host- cookie with Secure when served over https", async () => {
+    const https = await createTestBackoffice({ publicUrl: "https://backoffice.example" });
+    try {
+      const { setCookie } = await sessionManager(https.services).create(request(https, "/auth/callback"), {
+        staffId: "sumida-clerk",
+        lgCode: "131075",
+        name: "窓口 一郎",
+        roles: ["clerk"],
+        idToken: null,
+      });
+      expect(setCookie).toMatch(
+        /^__Host-juki_staff_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure$/,
+      );
+      const staff = await requireStaff(
+        https.services,
+        request(https, "/", { cookie: setCookie.split(";")[0]! }),
+      );
+      expect(staff.staffId).toBe("sumida-clerk");
+    } finally {
+      await https.close();
+    }
   });
 
   it("only returns to paths of this app after login", () => {
