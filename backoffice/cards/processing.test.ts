@@ -99,29 +99,26 @@ describe("card processing, sent to J-LIS", () => {
     expect((await jlisCard("active")).surfaceAddress).toBe(resident.address_line);
   });
 
-  it("a new 署名用電子証明書 after the move revoked the old one: issued by the JPKI CA with the new PIN, reported to J-LIS", async () => {
+  it("a new 署名用電子証明書 for the new address: the old one revoked (addressChange), the new one issued by the JPKI CA with the new PIN, reported to J-LIS", async () => {
     const m = c.movers.active;
     const oldSerial = m.person.card!.signCert!.serial;
     expect(
       (await run("active", "signCertReissue", { newSignPin: "short" }).catch((e) => e)).fields,
     ).toHaveProperty("newSignPin");
-    const stillValid = await run("active", "signCertReissue", { newSignPin: "Moved2026" });
-    expect(stillValid).toMatchObject({ status: "refused", refusalCode: "sign_cert_valid" });
-
-    await fetch(`${c.idp.base}/jpki/certificates/${oldSerial}/revoke`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ reason: "addressChange" }),
-    });
     const r = await run("active", "signCertReissue", { newSignPin: "Moved2026" });
     expect(r.status).toBe("accepted");
     expect(r.newSignSerial).toMatch(/^\d+$/);
     expect(r.newSignSerial).not.toBe(oldSerial);
+    const old = await (await fetch(`${c.idp.base}/jpki/certificates/${oldSerial}/status`)).json();
+    expect(old).toMatchObject({ status: "revoked", reason: "addressChange" });
     const status = await (await fetch(`${c.idp.base}/jpki/certificates/${r.newSignSerial}/status`)).json();
     expect(status).toMatchObject({ status: "good", kind: "sign" });
     expect((await jlisCard("active")).signCertSerial).toBe(r.newSignSerial);
     const card = await c.terminal.read(await cardIdOf(c, m));
     expect(card?.card.signCert.status).toBe("valid");
+    // The new certificate carries the register's address: nothing more to replace.
+    const again = await run("active", "signCertReissue", { newSignPin: "Again2026" });
+    expect(again).toMatchObject({ status: "refused", refusalCode: "sign_cert_valid" });
   });
 
   it("一時停止解除, 交付, 返納, 廃止 and 回収 are accepted and recorded; J-LIS refuses a revoked card", async () => {

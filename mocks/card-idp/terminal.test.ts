@@ -155,11 +155,12 @@ describe("counter terminal: a new 署名用電子証明書 after a change of add
     const p = person(v);
     const cardId = await cardIdOf(v);
     const address = { line: "東京都台東区浅草一丁目1番1号", prefecture: "東京都", city: "台東区" };
+    // Still valid and the address has not changed: nothing to replace.
     const refused = await terminal.reissueSignCert({
       requestId: "r-valid",
       cardId,
       newPin: "NewPin2026",
-      address,
+      address: { line: p.address.line },
     });
     expect(refused).toMatchObject({ kind: "refused", reason: "sign_cert_valid" });
 
@@ -240,6 +241,28 @@ describe("counter terminal: a new 署名用電子証明書 after a change of add
       address,
     });
     expect(repeat).toMatchObject({ kind: "issued", serial: issued.serial, repeated: true });
+  });
+
+  it("a valid certificate with the old address is revoked (addressChange) and replaced", async () => {
+    const v = t.variants.revokelater!;
+    const p = person(v);
+    const oldSerial = p.card!.signCert!.serial;
+    const issued = await terminal.reissueSignCert({
+      requestId: "r-moved",
+      cardId: await cardIdOf(v),
+      newPin: "Moved2026",
+      address: { line: "東京都台東区浅草二丁目2番2号" },
+    });
+    expect(issued).toMatchObject({ kind: "issued", repeated: false });
+    const old = await (await fetch(`${t.base}/jpki/certificates/${oldSerial}/status`)).json();
+    expect(old).toMatchObject({ status: "revoked", reason: "addressChange" });
+    const again = await terminal.reissueSignCert({
+      requestId: "r-moved-2",
+      cardId: await cardIdOf(v),
+      newPin: "Moved2027",
+      address: { line: "東京都台東区浅草二丁目2番2号" },
+    });
+    expect(again).toMatchObject({ kind: "refused", reason: "sign_cert_valid" });
   });
 
   it("no signing certificate for a child under 15", async () => {

@@ -3,6 +3,7 @@ import express, { type Response } from "express";
 import { z } from "zod";
 import { canSignOnline } from "../../backoffice/register/time-rules.js";
 import type { Logger } from "../../lib/logger.js";
+import { normalizeAddress } from "../juki-net/matching.js";
 import { type ClientAssertionVerifier, ClientAuthError } from "./client-auth.js";
 import {
   type CertificateRecord,
@@ -273,11 +274,14 @@ export function terminalRoutes(o: TerminalOptions): express.Router {
     const cardReason = cardRefusal(holder, t);
     if (cardReason) return void refused(res, cardReason);
     const current = signCertStatus(holder, o.state.state, t);
-    if (current === "valid") {
+    // A valid certificate that still carries the old address is what a move revokes: the CA
+    // revokes it (addressChange) and issues the new one. With the same address, nothing to do.
+    const moved = normalizeAddress(address.line) !== normalizeAddress(holder.person.address.line);
+    if (current === "valid" && !moved) {
       return void res.status(409).json({
         error: "card_refused",
         reason: "sign_cert_valid",
-        message: "署名用電子証明書は有効です。新しい証明書は発行しません。",
+        message: "署名用電子証明書は有効です（住所も変わっていません）。新しい証明書は発行しません。",
       });
     }
     // No 署名用電子証明書 for a child under 15.
@@ -287,6 +291,13 @@ export function terminalRoutes(o: TerminalOptions): express.Router {
         error: "invalid_request",
         error_description: "newPin: 英字と数字を組み合わせた6〜16文字で設定してください",
       });
+    }
+    if (current === "valid" && holder.card.signCert) {
+      o.state.revoke(holder.card.signCert.serial, "addressChange", o.now());
+      o.logger.info(
+        { kind: "sign", reason: "addressChange" },
+        "card terminal: old signing certificate revoked",
+      );
     }
     const entry = {
       requestId,
