@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     await client.connect();
   } catch (err) {
     throw new Error(
-      `cannot connect to ${describeUrl(url)} (${(err as { code?: string }).code ?? (err as Error).message}): start the system with \`npm start\` first, or set BACKOFFICE_DATABASE_URL`,
+      `cannot connect to ${describeUrl(url)} (${(err as { code?: string }).code ?? (err as Error).message}): start the system with \`npm start\` first, or set ${args.bulk ? "OWNER_DATABASE_URL" : "BACKOFFICE_DATABASE_URL"}`,
     );
   }
   try {
