@@ -382,6 +382,22 @@ function checkAccessible(html: string): void {
   }
 }
 
+describe("logs", () => {
+  it("hold no name, card number, 住民票コード or PIN of the residents served", () => {
+    const text = JSON.stringify(office.logs());
+    for (const m of Object.values(outside.movers)) {
+      const p = m.person;
+      for (const v of [
+        `${p.name.family} ${p.name.given}`,
+        p.card!.cardNumber,
+        p.residentCode,
+        `"${m.authPin}"`,
+      ])
+        expect(text).not.toContain(v);
+    }
+  });
+});
+
 describe("card pages rendered without JavaScript", () => {
   it("本人確認: labelled controls, CSRF, the PIN field empty; after a bad PIN its error is tied to it", async () => {
     const id = await reservation();
