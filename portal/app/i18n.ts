@@ -228,6 +228,18 @@ const ja = {
   "reason.certificateRevoked": "署名に使った電子証明書が失効していました。窓口で手続してください。",
   "reason.outsideWindow": "申請できる期間を過ぎていました。窓口で手続してください。",
   "reason.other": "詳しくは、お住まいの市区町村の窓口にお問い合わせください。",
+  "reason.noRecordMatched":
+    "お住まいの市区町村の住民基本台帳で、申請した方（または一緒に引越す方）を確認できませんでした。氏名・フリガナ・生年月日を確認して、改めて申請するか、窓口にお問い合わせください。",
+  "reason.alreadyMoving":
+    "申請した方（または一緒に引越す方）には、手続中の別の引越しがあります。先の申請が済むか取り消されてから、改めて申請してください。",
+  "reason.certificateExpired":
+    "署名に使った電子証明書の有効期限が切れていました。窓口で電子証明書を更新してから申請するか、窓口で手続してください。",
+  "reason.householdRule":
+    "世帯主や続柄の組み合わせが住民票の決まりに合いませんでした。内容を確認して、改めて申請してください。",
+  "reason.destinationNotHosted":
+    "引越し先の市区町村に申請を届けられませんでした。引越し先の窓口にお問い合わせください。",
+  "reason.malformedApplication": "申請の内容を読み取れませんでした。改めて申請してください。",
+  "reason.cancelRefusedCompleted": "窓口での手続が済んでいたため、取り消しはできませんでした。",
 
   "error.notFound": "ページが見つかりません",
   "error.notFoundText": "お探しのページは移動または削除された可能性があります。",
@@ -461,6 +473,19 @@ const en: Record<MessageKey, string> = {
   "reason.certificateRevoked": "The certificate used to sign had been revoked. Please file at the counter.",
   "reason.outsideWindow": "The application period had passed. Please file at the counter.",
   "reason.other": "Please contact your municipality's counter for details.",
+  "reason.noRecordMatched":
+    "You (or someone moving with you) could not be found in your municipality's register. Please check the names, readings and birth dates and apply again, or contact the counter.",
+  "reason.alreadyMoving":
+    "You (or someone moving with you) already have another move in progress. Apply again once it is completed or cancelled.",
+  "reason.certificateExpired":
+    "The certificate used to sign had expired. Renew it at the counter, or file at the counter.",
+  "reason.householdRule":
+    "The household head and relationships did not fit the register's rules. Please check and apply again.",
+  "reason.destinationNotHosted":
+    "The application could not be delivered to the municipality you are moving to. Please contact its counter.",
+  "reason.malformedApplication": "The application could not be read. Please apply again.",
+  "reason.cancelRefusedCompleted":
+    "The counter had already completed this application, so it could not be cancelled.",
 
   "error.notFound": "Page not found",
   "error.notFoundText": "The page may have been moved or deleted.",

@@ -4,7 +4,10 @@ import type { PortalApplicationStatus } from "../../db/types/portal.js";
  * The application's status as the resident sees it, one state machine for the whole portal:
  * 下書き → 受付済み → 転出受理 (or 差戻し) → 来庁待ち → 完了, or 取消済み / 期限切れ.
  * Back-office updates may skip steps (a 転居予約 has no 転出受理) but never go backwards, and
- * nothing leaves a final state: a late or replayed update is ignored, not applied.
+ * nothing leaves a final state — with one exception: the destination decides a cancellation
+ * (decision 009), so a 取消 that reached it after the counter completed the move is refused,
+ * and 取消済み (which the portal shows as soon as the resident cancels) becomes 完了. Any other
+ * late or replayed update is ignored, not applied.
  */
 export type Status = PortalApplicationStatus;
 export type Actor = "resident" | "backoffice";
@@ -22,7 +25,7 @@ const transitions = {
   awaitingVisit: { resident: ["cancelled"], backoffice: ["completed", "cancelled", "expired"] },
   returned: { resident: [], backoffice: [] },
   completed: { resident: [], backoffice: [] },
-  cancelled: { resident: [], backoffice: [] },
+  cancelled: { resident: [], backoffice: ["completed"] },
   expired: { resident: [], backoffice: [] },
 } as const satisfies Record<Status, Record<Actor, readonly Status[]>>;
 
@@ -56,9 +59,7 @@ export function canCancel(status: Status): boolean {
   return canTransition(status, "cancelled", "resident") && status !== "draft";
 }
 
+/** Final as far as the resident can tell (取消済み may still turn into 完了, see above). */
 export function isFinal(status: Status): boolean {
-  return (
-    allowedTransitions(status, "resident").length === 0 &&
-    allowedTransitions(status, "backoffice").length === 0
-  );
+  return allowedTransitions(status, "resident").length === 0 && status !== "draft";
 }
