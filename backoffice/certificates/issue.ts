@@ -10,12 +10,13 @@
 import type { Kysely } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import { appendAudit } from "../register/audit.js";
-import { type Actor, authorizeOrAudit } from "../register/authorization.js";
+import { type Actor, authorizeOrAudit, type StaffRole } from "../register/authorization.js";
 import { RegisterValidationError } from "../register/errors.js";
 import { type MyNumberKeys, readMyNumber } from "../register/my-number.js";
 import { HEAD, type ResidentRow, type ResidentState, rowToState } from "../register/record.js";
 import { getResident, loadMunicipality } from "../register/records.queries.js";
 import type { IsoDate } from "../register/time-rules.js";
+import type { Municipality } from "../register/validation.js";
 import {
   findIssuance,
   insertIssuance,
@@ -40,6 +41,7 @@ import type { CertificateFont } from "./font.js";
 import { renderCertificatePdf } from "./render.js";
 import {
   CERTIFICATE_FEE_YEN,
+  type CertificateRequest,
   type CertificateRequestInput,
   certificateRequestSchema,
   REQUESTER_LABELS,
@@ -102,7 +104,7 @@ function validationFields(issues: { path: (string | number)[]; message: string }
 }
 
 async function refuse(
-  ctx: CertificateContext,
+  ctx: Pick<CertificateContext, "db" | "actor">,
   lgCode: string,
   residentId: string | null,
   detail: Record<string, unknown>,
@@ -126,10 +128,26 @@ function printOrder(a: ResidentRow, b: ResidentRow): number {
   return a.id < b.id ? -1 : 1;
 }
 
-export async function issueCertificate(
-  ctx: CertificateContext,
+interface PreparedRequest {
+  subject: ResidentRow;
+  members: ResidentRow[];
+  head: ResidentRow | undefined;
+  kind: CertificateKind;
+  req: CertificateRequest;
+  items: CertificateItems;
+  role: StaffRole;
+  lgCode: string;
+  municipality: Municipality;
+}
+
+/**
+ * Everything that can refuse a request, before anything is written: authorization, the request's
+ * rules, who is printed, the support measure. Refusals are audited here.
+ */
+async function prepare(
+  ctx: Pick<CertificateContext, "db" | "actor" | "today">,
   input: IssueCertificateInput,
-): Promise<IssuedCertificate> {
+): Promise<PreparedRequest> {
   const { db, actor } = ctx;
   const subject = UUID.test(input.residentId) ? await getResident(db, input.residentId) : undefined;
   if (!subject || subject.status === "none") {
@@ -201,6 +219,53 @@ export async function issueCertificate(
 
   const municipality = await loadMunicipality(db, lgCode);
   if (!municipality) throw new Error(`municipality ${lgCode} is not in the register`);
+  return { subject, members, head, kind, req, items, role, lgCode, municipality };
+}
+
+export interface CertificatePreview {
+  kind: CertificateKind;
+  kindLabel: string;
+  formLabel: string;
+  /** Names as printed, in print order. */
+  members: { id: string; name: string; relationship: string }[];
+  printedItems: string[];
+  requesterLabel: string;
+  feeYen: number;
+}
+
+/**
+ * The confirmation step (確認画面): checks the request exactly as issueCertificate will, and says
+ * what would be printed, without issuing or logging anything but refusals.
+ */
+export async function previewCertificate(
+  ctx: Pick<CertificateContext, "db" | "actor" | "today">,
+  input: IssueCertificateInput,
+): Promise<CertificatePreview> {
+  const p = await prepare(ctx, input);
+  return {
+    kind: p.kind,
+    kindLabel: KIND_LABELS[p.kind],
+    formLabel: FORM_LABELS[p.req.form],
+    members: p.members.map((m) => ({
+      id: m.id,
+      name: fullName({ familyName: m.family_name, givenName: m.given_name }),
+      relationship: m.relationship,
+    })),
+    printedItems: (Object.keys(ITEM_LABELS) as (keyof CertificateItems)[])
+      .filter((k) => p.items[k])
+      .map((k) => ITEM_LABELS[k]),
+    requesterLabel: REQUESTER_LABELS[p.req.requester.kind],
+    feeYen: CERTIFICATE_FEE_YEN,
+  };
+}
+
+export async function issueCertificate(
+  ctx: CertificateContext,
+  input: IssueCertificateInput,
+): Promise<IssuedCertificate> {
+  const { db, actor } = ctx;
+  const { subject, members, head, kind, req, items, role, lgCode, municipality } = await prepare(ctx, input);
+  const memberIds = members.map((m) => m.id);
 
   return db.transaction().execute(async (trx) => {
     const serial = await nextCertificateSerial(trx);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorldPerson } from "../../lib/world.js";
+import { action as pdfAction, loader as pdfLoader } from "../app/routes/certificates.$residentId.pdf.js";
 import { action as verifyAction, loader as verifyLoader } from "../app/routes/certificates.verify.js";
 import { action, loader } from "../app/routes/records.$residentId.certificate.js";
 import { worldResidentId } from "../register/seed.js";
@@ -31,10 +32,22 @@ function isData(x: unknown): x is DataResult {
   return typeof x === "object" && x !== null && "data" in x && "init" in x;
 }
 
-async function post(residentId: string, cookie: string, form: Record<string, string | string[]>) {
+/** Step 1: the form page's action (checks, and answers with the confirmation). */
+async function confirm(residentId: string, cookie: string, form: Record<string, string | string[]>) {
   return run(() =>
     action({
       request: request(office, `/records/${residentId}/certificate`, { cookie, form }),
+      context: office.context,
+      params: { residentId },
+    }),
+  );
+}
+
+/** Step 2: the resource route that issues and answers with the PDF. */
+async function post(residentId: string, cookie: string, form: Record<string, string | string[]>) {
+  return run(() =>
+    pdfAction({
+      request: request(office, `/certificates/${residentId}/pdf`, { cookie, form }),
       context: office.context,
       params: { residentId },
     }),
@@ -69,12 +82,21 @@ describe("records.$residentId.certificate", () => {
         .length,
     );
 
-    const res = await post(id, cookie, {
-      csrf,
-      form: "household",
-      "items.householdHead": "on",
-      "requester.kind": "self",
-    });
+    const form = { csrf, form: "household", "items.householdHead": "on", "requester.kind": "self" };
+    const confirmation = await confirm(id, cookie, form);
+    expect(isData(confirmation)).toBe(true);
+    const preview = (confirmation as DataResult).data as {
+      preview: { members: { name: string }[]; feeYen: number };
+    };
+    expect(preview.preview.feeYen).toBe(300);
+    expect(preview.preview.members[0]?.name).toBe(`${taro.name.family}　${taro.name.given}`);
+    expect(preview.preview.members).toHaveLength(view.members.length);
+    // Nothing issued by the confirmation step.
+    expect(await office.db.selectFrom("register.certificate_issuance").select("id").execute()).toHaveLength(
+      0,
+    );
+
+    const res = await post(id, cookie, form);
     expect(res).toBeInstanceOf(Response);
     const r = res as Response;
     expect(r.status).toBe(200);
@@ -95,7 +117,7 @@ describe("records.$residentId.certificate", () => {
   it("answers bad input with the errors by field, and a support-measure refusal with a form error", async () => {
     const tome = findPerson("業平", "トメ");
     const { cookie, csrf } = await loginAs(office, staffId(tome.lgCode, "clerk"));
-    const bad = await post(worldResidentId(tome), cookie, {
+    const bad = await confirm(worldResidentId(tome), cookie, {
       csrf,
       form: "individual",
       "requester.kind": "thirdParty",
@@ -104,23 +126,40 @@ describe("records.$residentId.certificate", () => {
     expect(isData(bad)).toBe(true);
     const b = bad as DataResult;
     expect(b.init?.status).toBe(400);
-    const errors = (b.data as { error: Record<string, string[]> }).error;
+    const errors = (b.data as { reply: { error: Record<string, string[]> } }).reply.error;
     expect(Object.keys(errors).sort()).toEqual(["items.myNumber", "requester.name", "requester.reason"]);
 
     const protectedPerson = office.world.people.find((p) => p.supportMeasure && p.lgCode === tome.lgCode);
     if (protectedPerson) {
-      const refused = await post(worldResidentId(protectedPerson), cookie, {
+      const thirdParty = {
         csrf,
         form: "individual",
         "requester.kind": "thirdParty",
         "requester.name": "調査会社",
         "requester.reason": "所在の確認のため",
-      });
+      };
+      const refused = await confirm(worldResidentId(protectedPerson), cookie, thirdParty);
       expect(isData(refused)).toBe(true);
       const rr = refused as DataResult;
       expect(rr.init?.status).toBe(403);
-      expect((rr.data as { error: Record<string, string[]> }).error[""]?.[0]).toContain("支援措置");
+      expect((rr.data as { reply: { error: Record<string, string[]> } }).reply.error[""]?.[0]).toContain(
+        "支援措置",
+      );
+      // Posted straight to the PDF route, the same refusal, as a page.
+      const direct = (await post(worldResidentId(protectedPerson), cookie, thirdParty)) as Response;
+      expect(direct.status).toBe(403);
+      expect(direct.headers.get("Content-Type")).toMatch(/^text\/html/);
+      expect(await direct.text()).toContain("支援措置");
     }
+    const get = (await run(() =>
+      pdfLoader({
+        request: request(office, `/certificates/${worldResidentId(tome)}/pdf`, { cookie }),
+        context: office.context,
+        params: { residentId: worldResidentId(tome) },
+      }),
+    )) as Response;
+    expect(get.status).toBe(302);
+    expect(get.headers.get("Location")).toBe(`/records/${worldResidentId(tome)}/certificate`);
   });
 
   it("refuses a forged POST (CSRF), an auditor, and another municipality's record", async () => {

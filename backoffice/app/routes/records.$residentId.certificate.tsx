@@ -9,12 +9,16 @@ import { getZodConstraint, parseWithZod } from "@conform-to/zod";
 import { type ActionFunctionArgs, data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { assertCsrf, forbidden, notFound, requireStaff } from "../../auth/session.server";
-import { certificateContext, certificatePdfResponse } from "../../certificates/certificates.server";
+import { certificateContext } from "../../certificates/certificates.server";
 import { ITEM_LABELS } from "../../certificates/document";
-import { CertificateRefusedError, certificateRequestView, issueCertificate } from "../../certificates/issue";
-import { CertificateRenderError } from "../../certificates/render";
+import {
+  CertificateRefusedError,
+  certificateRequestView,
+  previewCertificate,
+} from "../../certificates/issue";
 import {
   CERTIFICATE_FEE_YEN,
+  type CertificateRequest,
   type CertificateRequestInput,
   certificateRequestSchema,
   REQUESTER_LABELS,
@@ -36,37 +40,39 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return { view, csrf: staff.csrfToken, fee: CERTIFICATE_FEE_YEN };
 }
 
+/**
+ * Step 1 (確認): the request is checked exactly as the issuance will check it, and the page shows
+ * what will be printed. The PDF itself comes from the resource route certificates.$residentId.pdf
+ * (step 2): a page route's action cannot answer a browser's POST with a download (Remix renders
+ * whatever it returns into the page).
+ */
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const office = services(context);
   const staff = await requireStaff(office, request, { roles: ROLES });
   const formData = await request.formData();
   assertCsrf(staff, formData);
   const submission = parseWithZod(formData, { schema: certificateRequestSchema });
+  const headers = { "Cache-Control": "no-store" };
   if (submission.status !== "success") {
-    return data(submission.reply(), { status: 400, headers: { "Cache-Control": "no-store" } });
+    return data({ reply: submission.reply(), preview: null }, { status: 400, headers });
   }
   try {
-    const issued = await issueCertificate(certificateContext(office, staff), {
+    const preview = await previewCertificate(certificateContext(office, staff), {
       residentId: params.residentId ?? "",
       ...submission.value,
     });
-    office.logger.info(
-      { staffId: staff.staffId, certificateNumber: issued.certificateNumber, kind: issued.kind },
-      "certificate issued",
-    );
-    return certificatePdfResponse(issued);
+    return data({ reply: submission.reply(), preview, request: submission.value }, { headers });
   } catch (err) {
-    const headers = { "Cache-Control": "no-store" };
     if (err instanceof RegisterValidationError) {
       const fieldErrors = Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [k, [v]]));
-      return data(submission.reply({ fieldErrors }), { status: 400, headers });
+      return data({ reply: submission.reply({ fieldErrors }), preview: null }, { status: 400, headers });
     }
     if (err instanceof CertificateRefusedError) {
       if (err.reason === "notFound") throw notFound(err.message);
-      return data(submission.reply({ formErrors: [err.message] }), { status: 403, headers });
-    }
-    if (err instanceof CertificateRenderError) {
-      return data(submission.reply({ formErrors: [err.message] }), { status: 422, headers });
+      return data(
+        { reply: submission.reply({ formErrors: [err.message] }), preview: null },
+        { status: 403, headers },
+      );
     }
     if (err instanceof ForbiddenError) {
       // Another municipality's record: not revealed (the same 404 as the form page).
@@ -111,9 +117,10 @@ function Checkbox({ meta, label, hint }: { meta: FieldMetadata<boolean>; label: 
   );
 }
 
-export default function CertificateRequest() {
+export default function CertificateRequestPage() {
   const { view, csrf, fee } = useLoaderData<typeof loader>();
-  const lastResult = useActionData<typeof action>();
+  const answer = useActionData<typeof action>();
+  const lastResult = answer?.reply;
   const removed = view.kind === "removedRecordCertificate";
   const [form, fields] = useForm<CertificateRequestInput>({
     id: "certificate-request",
@@ -155,8 +162,16 @@ export default function CertificateRequest() {
           ))}
         </div>
       ) : null}
-      {/* reloadDocument: the answer is a PDF download, not a page for Remix to render. */}
-      <Form method="post" reloadDocument {...getFormProps(form)}>
+      {answer?.preview && "request" in answer ? (
+        <Confirmation
+          residentId={view.residentId}
+          csrf={csrf}
+          preview={answer.preview}
+          request={answer.request}
+        />
+      ) : null}
+      <h2>{answer?.preview ? "請求内容を修正する" : "請求内容"}</h2>
+      <Form method="post" {...getFormProps(form)}>
         <input type="hidden" name="csrf" value={csrf} />
 
         {removed ? (
@@ -269,8 +284,8 @@ export default function CertificateRequest() {
         </fieldset>
 
         <p>
-          <button type="submit" className="button">
-            {view.kindLabel}を発行（PDF）
+          <button type="submit" className={answer?.preview ? "button button--secondary" : "button"}>
+            {answer?.preview ? "この内容で確認し直す" : "確認へ進む"}
           </button>
         </p>
       </Form>
@@ -278,5 +293,70 @@ export default function CertificateRequest() {
         <a href="/certificates/verify">発行済みの証明書を照合する</a>
       </p>
     </>
+  );
+}
+
+type Preview = NonNullable<Awaited<ReturnType<typeof previewCertificate>>>;
+
+/** Hidden fields carrying a checked request to the PDF route, as the form sent them. */
+function hiddenFields(request: CertificateRequest): [string, string][] {
+  const fields: [string, string][] = [
+    ["form", request.form],
+    ["requester.kind", request.requester.kind],
+  ];
+  for (const id of request.memberIds) fields.push(["memberIds", id]);
+  for (const [k, v] of Object.entries(request.items)) if (v) fields.push([`items.${k}`, "on"]);
+  if (request.requester.name) fields.push(["requester.name", request.requester.name]);
+  if (request.requester.reason) fields.push(["requester.reason", request.requester.reason]);
+  return fields;
+}
+
+/** Step 2: what will be printed, and the button that issues it (a plain POST: the answer is a download). */
+function Confirmation({
+  residentId,
+  csrf,
+  preview,
+  request,
+}: {
+  residentId: string;
+  csrf: string;
+  preview: Preview;
+  request: CertificateRequest;
+}) {
+  return (
+    <section aria-labelledby="confirm-title" className="notice">
+      <h2 id="confirm-title">発行内容の確認</h2>
+      <dl className="facts">
+        <dt>証明書</dt>
+        <dd>
+          {preview.kindLabel}（{preview.formLabel}）
+        </dd>
+        <dt>記載する人</dt>
+        <dd>
+          <ul>
+            {preview.members.map((m) => (
+              <li key={m.id}>
+                {m.name}（{m.relationship}）
+              </li>
+            ))}
+          </ul>
+        </dd>
+        <dt>請求により記載する事項</dt>
+        <dd>{preview.printedItems.length > 0 ? preview.printedItems.join("、") : "なし"}</dd>
+        <dt>請求者</dt>
+        <dd>{preview.requesterLabel}</dd>
+        <dt>手数料</dt>
+        <dd>{preview.feeYen}円</dd>
+      </dl>
+      <form method="post" action={`/certificates/${residentId}/pdf`}>
+        <input type="hidden" name="csrf" value={csrf} />
+        {hiddenFields(request).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} key={`${name}=${value}`} />
+        ))}
+        <button type="submit" className="button">
+          {preview.kindLabel}を発行する（PDF をダウンロード）
+        </button>
+      </form>
+    </section>
   );
 }
