@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ForbiddenError } from "../register/authorization.js";
 import { RegisterValidationError } from "../register/errors.js";
 import { requestKey } from "../register/test-support.js";
-import { CardWorkNotFoundError, checkIdentityWithCard, type IdentityCheckDeps } from "./identity-check.js";
+import {
+  CardWorkNotFoundError,
+  checkIdentityWithCard,
+  type IdentityCheckDeps,
+  NetworkUnavailableError,
+} from "./identity-check.js";
 import { type CardsFixture, cardIdOf, cardsFixture, reservationFor } from "./test-support.js";
 
 let c: CardsFixture;
@@ -123,6 +128,18 @@ describe("本人確認 with the card at the counter", () => {
     // A malformed PIN is a field error, not an attempt.
     await expect(check(id, "active", "12a4")).rejects.toBeInstanceOf(RegisterValidationError);
     expect(await rowsOf(id)).toHaveLength(4);
+  });
+
+  it("when 住基ネット does not answer, nothing is recorded and the clerk is told to try again", async () => {
+    const id = await reservationFor(c);
+    c.juki.setFault("identity-lookup", { mode: "fail" });
+    try {
+      await expect(check(id, "active")).rejects.toBeInstanceOf(NetworkUnavailableError);
+    } finally {
+      c.juki.setFault("identity-lookup", null);
+    }
+    expect(await rowsOf(id)).toHaveLength(0);
+    expect((await check(id, "active")).outcome).toBe("matched");
   });
 
   it("a suspended card is refused with the reason", async () => {
