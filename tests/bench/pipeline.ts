@@ -7,7 +7,7 @@ import { withDatabase } from "../../db/connect.js";
 import { ensureDatabase } from "../../db/embedded.js";
 import { tokyoToday } from "../../jobs/juki-net/context.js";
 import { loadWorld, type World } from "../../lib/world.js";
-import { type Lab, type QueueKind, sleep, startLab } from "../faults/harness.js";
+import { type Lab, type QueueKind, retrying, sleep, startLab } from "../faults/harness.js";
 import { syntheticHouseholds, syntheticWorld } from "../faults/world.js";
 
 /**
@@ -123,61 +123,68 @@ async function runOnce(
     const completedAtCounter = new Set<string>();
     let lastLog = Date.now();
     let maxConnections = 0;
+    let pollErrors = 0;
     for (;;) {
       const byId = new Map(moves.map((m) => [m.applicationId, m]));
       if (byId.size > 0) {
-        const waiting = await lab.db
-          .selectFrom("register.reservation")
-          .select(["id", "lg_code", "application_id"])
-          .where("status", "=", "waiting")
-          .where("application_id", "in", [...byId.keys()])
-          .execute();
-        for (const r of waiting) {
-          if (inFlight.size >= COUNTERS) break;
-          const id = r.application_id!;
-          if (inFlight.has(id) || completedAtCounter.has(id)) continue;
-          inFlight.add(id);
-          void completeSpecialMoveIn(
-            { db: lab.db, keys: lab.keys, actor: clerk(r.lg_code), today: lab.today },
-            { requestKey: `bench:${id}`, lgCode: r.lg_code, reservationId: r.id },
-          )
-            .then(() => completedAtCounter.add(id))
-            .catch((err: unknown) => log(`  counter: ${err instanceof Error ? err.message : String(err)}`))
-            .finally(() => inFlight.delete(id));
-        }
-        // 完了 on both sides: the portal says 完了 and the origin has confirmed the 転出.
-        const open = moves.filter((m) => m.completedAt === undefined);
-        if (open.length > 0) {
-          const done = await sql<{ id: string }>`
+        try {
+          const waiting = await lab.db
+            .selectFrom("register.reservation")
+            .select(["id", "lg_code", "application_id"])
+            .where("status", "=", "waiting")
+            .where("application_id", "in", [...byId.keys()])
+            .execute();
+          for (const r of waiting) {
+            if (inFlight.size >= COUNTERS) break;
+            const id = r.application_id!;
+            if (inFlight.has(id) || completedAtCounter.has(id)) continue;
+            inFlight.add(id);
+            void completeSpecialMoveIn(
+              { db: lab.db, keys: lab.keys, actor: clerk(r.lg_code), today: lab.today },
+              { requestKey: `bench:${id}`, lgCode: r.lg_code, reservationId: r.id },
+            )
+              .then(() => completedAtCounter.add(id))
+              .catch((err: unknown) => log(`  counter: ${err instanceof Error ? err.message : String(err)}`))
+              .finally(() => inFlight.delete(id));
+          }
+          // 完了 on both sides: the portal says 完了 and the origin has confirmed the 転出.
+          const open = moves.filter((m) => m.completedAt === undefined);
+          if (open.length > 0) {
+            const done = await sql<{ id: string }>`
             select a.id from portal.application a
             where a.id = any(${open.map((m) => m.applicationId)}::uuid[]) and a.status = 'completed'`.execute(
-            lab.admin,
-          );
-          const removed = await sql<{ code: string }>`
+              lab.admin,
+            );
+            const removed = await sql<{ code: string }>`
             select resident_code || ':' || lg_code as code from register.resident
             where status = 'removed' and resident_code = any(${open.flatMap((m) => m.residentCodes)})`.execute(
-            lab.admin,
-          );
-          const removedSet = new Set(removed.rows.map((r) => r.code));
-          const now = Date.now();
-          for (const row of done.rows) {
-            const m = byId.get(row.id)!;
-            if (m.residentCodes.every((c) => removedSet.has(`${c}:${m.origin}`))) m.completedAt = now;
+              lab.admin,
+            );
+            const removedSet = new Set(removed.rows.map((r) => r.code));
+            const now = Date.now();
+            for (const row of done.rows) {
+              const m = byId.get(row.id)!;
+              if (m.residentCodes.every((c) => removedSet.has(`${c}:${m.origin}`))) m.completedAt = now;
+            }
           }
+        } catch (err) {
+          // A loaded machine can make a connection wait past its timeout: look again.
+          if (pollErrors++ % 20 === 0)
+            log(`  poll: ${err instanceof Error ? err.message : String(err)}; retrying`);
         }
       }
       const complete = moves.filter((m) => m.completedAt !== undefined).length;
       if (!submitting && complete === households.length) break;
       if (Date.now() - lastLog > 5_000) {
         lastLog = Date.now();
-        const conns = await sql<{
-          n: number;
-        }>`select count(*)::int as n from pg_stat_activity where backend_type = 'client backend'`.execute(
-          lab.admin,
-        );
-        maxConnections = Math.max(maxConnections, conns.rows[0]!.n);
+        const conns = await sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity where backend_type = 'client backend'`
+          .execute(lab.admin)
+          .then((r) => r.rows[0]!.n)
+          .catch(() => 0);
+        maxConnections = Math.max(maxConnections, conns);
         log(
-          `  +${((Date.now() - started) / 1000).toFixed(0)} s: ${moves.length} filed, ${completedAtCounter.size} completed at the counter, ${complete}/${households.length} 完了 on both sides (${conns.rows[0]!.n} PostgreSQL connections)`,
+          `  +${((Date.now() - started) / 1000).toFixed(0)} s: ${moves.length} filed, ${completedAtCounter.size} completed at the counter, ${complete}/${households.length} 完了 on both sides (${conns} PostgreSQL connections)`,
         );
       }
       if (Date.now() - started > 15 * 60_000)
@@ -187,11 +194,13 @@ async function runOnce(
     const finished = Math.max(...moves.map((m) => m.completedAt!));
     const seconds = (finished - started) / 1000;
 
-    const accepted = await sql<{ ms: number }>`
+    const accepted = await retrying(() =>
+      sql<{ ms: number }>`
       select extract(epoch from (h.created_at - a.submitted_at)) * 1000 as ms
       from portal.application a join portal.application_status_history h
         on h.application_id = a.id and h.status = 'moveOutAccepted'
-      where a.id = any(${moves.map((m) => m.applicationId)}::uuid[])`.execute(lab.admin);
+      where a.id = any(${moves.map((m) => m.applicationId)}::uuid[])`.execute(lab.admin),
+    );
     const acc = accepted.rows.map((r) => Number(r.ms)).sort((x, y) => x - y);
     const comp = moves.map((m) => m.completedAt! - m.submittedAt).sort((x, y) => x - y);
     return {

@@ -370,6 +370,50 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
     if (made !== sent) problems.push(`${sent - made} 転出 not confirmed at the origin`);
   }
 
+  // 附票通知: one entry per person at the 本籍地 (the synthetic people's 本籍 is their origin).
+  if (completing.length > 0) {
+    let annexSent = 0;
+    let annexMade = 0;
+    let annexDup = 0;
+    for (const m of completing) {
+      const originHosted = lab.world.municipalities.find((x) => x.lgCode === m.origin)?.hosted === true;
+      for (const p of m.people) {
+        annexSent++;
+        let n: number;
+        if (originHosted) {
+          const r = await sql<{ n: number }>`
+            select count(*)::int as n from register.annex_notice
+            where lg_code = ${m.origin} and resident_code = ${p.residentCode} and reason = 'moveIn'`.execute(
+            a,
+          );
+          n = r.rows[0]!.n;
+        } else {
+          n = [...state.messages.values()].filter(
+            (x) =>
+              x.envelope.kind === "annexNotice" &&
+              x.envelope.to === m.origin &&
+              (x.envelope.body as { persons: { residentCode: string }[] }).persons.some(
+                (q) => q.residentCode === p.residentCode,
+              ),
+          ).length;
+        }
+        if (n > 0) annexMade++;
+        annexDup += Math.max(0, n - 1);
+      }
+    }
+    rows.push({
+      what: "附票通知 → 本籍地",
+      sent: annexSent,
+      delivered: annexMade,
+      duplicated: annexDup,
+      lost: annexSent - annexMade,
+      outOfOrder: 0,
+    });
+    if (annexDup > 0) problems.push(`${annexDup} extra 附票 entries at the 本籍地`);
+    if (annexMade !== annexSent)
+      problems.push(`${annexSent - annexMade} 附票通知 never recorded at the 本籍地`);
+  }
+
   // 7. Downstream address systems: each event applied once, each person's in order.
   const address = (await (await fetch(`${lab.addressSystems.url}/stats`)).json()) as {
     received: number;
