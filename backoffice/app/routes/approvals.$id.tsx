@@ -133,9 +133,7 @@ export default function ApprovalPage() {
                   id="decision-approve"
                   key="approve"
                 />{" "}
-                <label htmlFor="decision-approve" style={{ display: "inline" }}>
-                  承認する（この内容で異動を登録します）
-                </label>
+                <label htmlFor="decision-approve">承認する（この内容で異動を登録します）</label>
               </div>
               <div className="field">
                 <input
@@ -143,9 +141,7 @@ export default function ApprovalPage() {
                   id="decision-reject"
                   key="reject"
                 />{" "}
-                <label htmlFor="decision-reject" style={{ display: "inline" }}>
-                  却下する
-                </label>
+                <label htmlFor="decision-reject">却下する</label>
               </div>
               <FieldErrors id={fields.decision.errorId} errors={fields.decision.errors} />
             </fieldset>

@@ -96,11 +96,9 @@ export default function Search() {
           <label htmlFor="residentCode">住民票コード</label>
           <input id="residentCode" name="residentCode" inputMode="numeric" autoComplete="off" />
         </div>
-        <div className="field">
+        <div className="choice">
           <input id="includeRemoved" name="includeRemoved" type="checkbox" value="1" />{" "}
-          <label htmlFor="includeRemoved" style={{ display: "inline" }}>
-            除票も含める（異動取消のとき）
-          </label>
+          <label htmlFor="includeRemoved">除票も含める（異動取消のとき）</label>
         </div>
         <button type="submit" className="button">
           検索
