@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokyoToday } from "../../jobs/juki-net/context.js";
 import { loadWorld } from "../../lib/world.js";
-import { countRun, formatReport } from "./counts.js";
-import { chaos, type Lab, startLab } from "./harness.js";
-import { planMoves, settle, submitAll } from "./scenario.js";
+import { countRun, formatReport, type Move } from "./counts.js";
+import { chaos, type Lab, sleep, startLab } from "./harness.js";
+import { planMoves, playCounter, settle, submitAll } from "./scenario.js";
 import { syntheticWorld } from "./world.js";
 
 /**
- * Fault test (issue 5): Redis loses everything (FLUSHALL) while 20 moves are in flight and the
- * 住基ネット fails 30% of calls. Nothing may be lost: the outbox relays and the network's
- * re-announcement must bring back every job that vanished with Redis. Separate from the other
- * faults so that a loss here is attributable to the flush alone.
+ * Fault test (issue 5): Redis loses everything (FLUSHALL) twice — while 20 moves' intakes are in
+ * flight, and again while the counter's completions are — and the 住基ネット fails 30% of calls.
+ * Nothing may be lost: the outbox relays (which republish after a lost store) and the network's
+ * re-announcement must bring back every job that vanished with Redis; every move ends 完了 on both
+ * sides. Separate from the other faults so that a loss here is attributable to the flushes.
  */
 const log = (line: string) => console.info(line);
 const SUMIDA = "131075";
@@ -33,19 +34,32 @@ afterAll(async () => {
 }, 120_000);
 
 describe("pipeline under faults (Redis queue)", () => {
-  it("a Redis FLUSHALL in the middle of a batch loses nothing", async () => {
-    const planned = planMoves(lab.world, [
-      { from: SUMIDA, to: TAITO, count: 10 },
-      { from: TAITO, to: SUMIDA, count: 6 },
-      { from: KOTO, to: SUMIDA, count: 4 },
-    ]);
-    const faults = chaos(lab, { durationMs: 20_000, redisFlushAtMs: 9_000, networkFailureRate: 0.3 }, log);
-    const moves = await submitAll(lab, planned, 12_000);
-    await faults;
+  it("two Redis FLUSHALLs in the middle of a batch lose nothing", async () => {
+    const planned = planMoves(
+      lab.world,
+      [
+        { from: SUMIDA, to: TAITO, count: 10 },
+        { from: TAITO, to: SUMIDA, count: 6 },
+        { from: KOTO, to: SUMIDA, count: 4 },
+      ],
+      { completion: true },
+    );
+    const moves: Move[] = [];
+    const counter = playCounter(lab, moves, log);
+    // Two flushes: one while intakes are in flight, one while completions' messages are.
+    const faults = chaos(lab, { durationMs: 30_000, redisFlushAtMs: 9_000, networkFailureRate: 0.3 }, log);
+    const second = sleep(20_000).then(async () => {
+      log("chaos: +20 s Redis FLUSHALL (second)");
+      await lab.redis!.flushAll();
+    });
+    await submitAll(lab, planned, 12_000, moves);
+    await Promise.all([faults, second]);
     const settled = await settle(lab, moves, 120_000, log);
+    await counter.stop();
     const report = await countRun(lab, moves);
-    log(formatReport("Redis FLUSHALL during a batch", report, lab));
-    expect(lab.counters.redisFlushes).toBe(1);
+    log(formatReport("Redis FLUSHALLs during a batch", report, lab));
+    expect(lab.counters.redisFlushes).toBe(2);
+    expect(counter.refusals).toEqual([]);
     expect(report.problems).toEqual([]);
     expect(settled).toBe(true);
   }, 240_000);
