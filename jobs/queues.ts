@@ -56,6 +56,11 @@ export const queues = {
       kind: z.enum(["moveOut", "relocation"]),
       /** The signed application, encrypted for the back office (base64url). */
       sealed: z.string().min(1),
+      /** The 受付番号 the resident was given (not personal data): the counter finds the reservation by it. */
+      receiptNumber: z
+        .string()
+        .regex(/^\d{4}-\d{4}-\d{4}$/)
+        .optional(),
     }),
   ),
   /** Portal → closed zone: the resident cancelled an application online. */

@@ -60,7 +60,7 @@ export async function reserveFromCertificate(trx: Trx, envelope: Envelope): Prom
     id,
     lgCode,
     applicationId,
-    receiptNumber: null,
+    receiptNumber: body.receiptNumber ?? null,
     certificateId: body.certificateId,
     originLgCode: envelope.from,
     messageId: envelope.id,

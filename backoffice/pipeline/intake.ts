@@ -54,6 +54,8 @@ export interface IntakeDeps {
   keys: MyNumberKeys;
   today: string;
   now: Date;
+  /** The portal's 受付番号, carried to the destination's reservation. */
+  receiptNumber?: string | undefined;
   sign(envelope: Envelope): Promise<string>;
 }
 
@@ -290,6 +292,7 @@ export async function acceptAtOrigin(
   };
   const body: MoveOutCertificate = {
     applicationId: doc.applicationId,
+    ...(deps.receiptNumber ? { receiptNumber: deps.receiptNumber } : {}),
     certificateId: randomUUID(),
     issuedOn: deps.today,
     origin: { lgCode, address: originAddress },
@@ -390,6 +393,7 @@ export async function forwardToStandInOrigin(
       sequence: 1,
       body: {
         applicationId: doc.applicationId,
+        ...(deps.receiptNumber ? { receiptNumber: deps.receiptNumber } : {}),
         origin: { address: doc.origin.addressLine },
         destination: { lgCode: from, address: destinationAddress(doc, destination) },
         plannedMoveOutDate: doc.plannedMoveDate,

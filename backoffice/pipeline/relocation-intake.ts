@@ -29,7 +29,7 @@ export type RelocationIntakeOutcome =
 export async function acceptRelocation(
   trx: Trx,
   doc: ApplicationDocument,
-  deps: { today: string; messageId: string; newId: () => string },
+  deps: { today: string; messageId: string; newId: () => string; receiptNumber?: string | undefined },
 ): Promise<RelocationIntakeOutcome> {
   const lgCode = doc.origin.lgCode;
   const back = (reason: ReturnReason) =>
@@ -80,7 +80,7 @@ export async function acceptRelocation(
     lgCode,
     kind: "relocation",
     applicationId: doc.applicationId,
-    receiptNumber: null,
+    receiptNumber: deps.receiptNumber ?? null,
     certificateId: `relocation:${doc.applicationId}`,
     originLgCode: lgCode,
     messageId: deps.messageId,

@@ -50,6 +50,7 @@ export interface ReservationRow {
   lgCode: string;
   kind: ReservationKind;
   applicationId: string | null;
+  receiptNumber: string | null;
   originLgCode: string;
   status: ReservationStatus;
   plannedMoveOutDate: string;
@@ -65,6 +66,7 @@ export async function reservationsOf(db: Db, applicationId: string): Promise<Res
       "lg_code",
       "kind",
       "application_id",
+      "receipt_number",
       "origin_lg_code",
       "status",
       "planned_move_out_date",
@@ -78,6 +80,7 @@ export async function reservationsOf(db: Db, applicationId: string): Promise<Res
     lgCode: r.lg_code,
     kind: r.kind,
     applicationId: r.application_id,
+    receiptNumber: r.receipt_number,
     originLgCode: r.origin_lg_code,
     status: r.status,
     plannedMoveOutDate: String(r.planned_move_out_date),
@@ -98,6 +101,7 @@ function lockedFrom(r: {
   lg_code: string;
   kind: ReservationKind;
   application_id: string | null;
+  receipt_number: string | null;
   origin_lg_code: string;
   status: ReservationStatus;
   planned_move_out_date: string;
@@ -112,6 +116,7 @@ function lockedFrom(r: {
     lgCode: r.lg_code,
     kind: r.kind,
     applicationId: r.application_id,
+    receiptNumber: r.receipt_number,
     originLgCode: r.origin_lg_code,
     status: r.status,
     plannedMoveOutDate: String(r.planned_move_out_date),
@@ -128,6 +133,7 @@ const lockedColumns = [
   "lg_code",
   "kind",
   "application_id",
+  "receipt_number",
   "origin_lg_code",
   "status",
   "planned_move_out_date",

@@ -81,6 +81,7 @@ export function intakeProcessor(deps: () => PipelineDeps) {
           today: d.today(),
           messageId: envelope.messageId,
           newId: randomUUID,
+          receiptNumber: data.receiptNumber,
         });
         logger.info(
           {
@@ -98,6 +99,7 @@ export function intakeProcessor(deps: () => PipelineDeps) {
         today: d.today(),
         now,
         sign: d.jukiNet.sign.bind(d.jukiNet),
+        receiptNumber: data.receiptNumber,
       };
       const outcome =
         origin?.hosted === false || !origin

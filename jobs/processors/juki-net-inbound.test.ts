@@ -77,14 +77,19 @@ function doc(people: WorldPerson[]): ApplicationDocument {
   });
 }
 
-async function submit(d: ApplicationDocument) {
+async function submit(d: ApplicationDocument, receiptNumber?: string) {
   const publicJwk = devKeyPair(b.dataDir, "intake-sealing", "ECDH-ES+A256KW").publicJwk;
   const seal = await sealed(d, signer, publicJwk);
   await b.portal.transaction().execute((trx) =>
     enqueue(trx, "portal", {
       queue: "intake",
       lgCode: d.origin.lgCode,
-      data: { applicationId: d.applicationId, kind: "moveOut", sealed: seal },
+      data: {
+        applicationId: d.applicationId,
+        kind: "moveOut",
+        sealed: seal,
+        ...(receiptNumber ? { receiptNumber } : {}),
+      },
     }),
   );
 }
@@ -118,7 +123,7 @@ describe("at the destination", () => {
     const { origin, destination } = hostedPair();
     const people = household(origin.lgCode);
     const d = doc(people);
-    await submit(d);
+    await submit(d, "1234-5678-9012");
     const reservation = await eventually(
       async () => (await reservationsOf(b.db, d.applicationId))[0],
       60_000,
@@ -129,6 +134,8 @@ describe("at the destination", () => {
       status: "waiting",
       plannedMoveOutDate: d.plannedMoveDate,
       plannedVisitDate: d.plannedVisitDate,
+      // The 受付番号 travels with the 転出証明書情報: the counter finds the reservation by it.
+      receiptNumber: "1234-5678-9012",
     });
     expect((reservation.people as unknown[]).length).toBe(people.length);
     expect(await statusesOf(d.applicationId)).toEqual(["moveOutAccepted", "awaitingVisit"]);

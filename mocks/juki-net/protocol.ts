@@ -159,6 +159,11 @@ const honsekiSchema = z.object({ address: z.string().min(1), headOfFamily: z.str
 
 export const moveOutRequestBody = z.object({
   applicationId: z.string().uuid(),
+  /** The portal's 受付番号 of the online application, when there is one (shown at the counter). */
+  receiptNumber: z
+    .string()
+    .regex(/^\d{4}-\d{4}-\d{4}$/)
+    .optional(),
   origin: z.object({ address: z.string().min(1) }),
   destination: z.object({ lgCode: lgCodeSchema, address: addressSchema }),
   plannedMoveOutDate: isoDate,
@@ -210,6 +215,11 @@ export type CertificatePerson = z.infer<typeof certificatePersonSchema>;
 
 export const moveOutCertificateBody = z.object({
   applicationId: z.string().uuid().optional(),
+  /** The portal's 受付番号 of the online application, when there is one (shown at the counter). */
+  receiptNumber: z
+    .string()
+    .regex(/^\d{4}-\d{4}-\d{4}$/)
+    .optional(),
   certificateId: z.string().min(1),
   issuedOn: isoDate,
   origin: z.object({ lgCode: lgCodeSchema, address: addressSchema }),

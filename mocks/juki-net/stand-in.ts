@@ -117,6 +117,7 @@ function moveOutRequest(state: State, msg: Envelope, today: string): Reaction {
         applicationId: body.applicationId,
         body: {
           applicationId: body.applicationId,
+          ...(body.receiptNumber ? { receiptNumber: body.receiptNumber } : {}),
           certificateId: `${origin}-${randomUUID()}`,
           issuedOn: today,
           origin: { lgCode: origin, address: found[0]!.address },

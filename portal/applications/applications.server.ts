@@ -206,7 +206,7 @@ export async function completeSigning(
         await enqueue(trx, "portal", {
           queue: "intake",
           lgCode: app.originLgCode,
-          data: { applicationId: app.id, kind: app.kind, sealed },
+          data: { applicationId: app.id, kind: app.kind, sealed, receiptNumber },
         });
         return true;
       });
