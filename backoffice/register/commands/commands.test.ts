@@ -525,6 +525,42 @@ describe("転出 (moveOut → moveOutConfirm / moveOutCancel)", () => {
     expect(await getResident(f.db, head)).toEqual(removed);
   });
 
+  it("lets the head leave one member behind, who becomes the head when the 転出 is confirmed; not two", async () => {
+    const { head, spouse, child } = await family(8);
+    // Two would stay: the head cannot leave them without a 世帯変更 first.
+    await expectFields(
+      moveOut(ctx, {
+        requestKey: requestKey(),
+        lgCode: lg,
+        residentIds: [head],
+        plannedOn: "2026-12-10",
+        notifiedOn: TODAY,
+        destination: { lgCode: OTHER_LG, address: "東京都江東区亀戸五丁目1番1号" },
+      }),
+      "residentIds",
+    );
+    // One stays (the child): accepted.
+    await moveOut(ctx, {
+      requestKey: requestKey(),
+      lgCode: lg,
+      residentIds: [head, spouse],
+      plannedOn: "2026-12-10",
+      notifiedOn: TODAY,
+      destination: { lgCode: OTHER_LG, address: "東京都江東区亀戸五丁目1番1号" },
+    });
+    expect((await getResident(f.db, child))!.relationship).toBe("子");
+    await moveOutConfirm(context(f, { system: "juki-net" }, "2026-12-12"), {
+      requestKey: requestKey("notice"),
+      lgCode: lg,
+      residentIds: [head, spouse],
+      movedOutOn: "2026-12-10",
+    });
+    const heir = (await getResident(f.db, child))!;
+    expect(heir).toMatchObject({ status: "active", relationship: "世帯主" });
+    const last = (await loadHistory(f.db, child)).at(-1);
+    expect(last).toMatchObject({ kind: "householdChange", effectiveDate: "2026-12-10" });
+  });
+
   it("can be cancelled while scheduled", async () => {
     const { head, spouse, child } = await family(6);
     await moveOut(ctx, {

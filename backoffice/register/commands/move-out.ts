@@ -3,6 +3,7 @@
  * 国外転出 (removed at once: no destination will ever confirm it).
  */
 import { type FieldErrors, fieldError } from "../errors.js";
+import { HEAD } from "../record.js";
 import {
   addDays,
   daysBetween,
@@ -82,12 +83,18 @@ function checkLeavingDates(
   });
 }
 
-/** Locks the leavers, who must be one household's members, and keeps its head with those who stay. */
-async function lockLeavers(w: ChangeWriter, residentIds: string[]) {
+/**
+ * Locks the leavers, who must be one household's members, and keeps its head with those who
+ * stay — except, for a scheduled 転出, when exactly one member stays: that member becomes the
+ * head when the 転出 is confirmed (a household of one has no one else to choose).
+ */
+async function lockLeavers(w: ChangeWriter, residentIds: string[], opts: { soleHeir?: boolean } = {}) {
   const leavers = await w.lock(residentIds, (i) => `residentIds.${i}`);
   const householdId = oneHousehold(leavers, "residentIds");
   const { living } = await w.lockHousehold(householdId, "residentIds");
-  assertHeadNotLeftBehind(living, new Set(residentIds), "residentIds");
+  const leaving = new Set(residentIds);
+  const staying = living.filter((m) => !leaving.has(m.row.id));
+  if (!(opts.soleHeir && staying.length === 1)) assertHeadNotLeftBehind(living, leaving, "residentIds");
   return leavers;
 }
 
@@ -104,7 +111,7 @@ export const moveOutCommand: CommandSpec<MoveOutInput> = {
     }
   },
   async execute(w, input) {
-    const leavers = await lockLeavers(w, input.residentIds);
+    const leavers = await lockLeavers(w, input.residentIds, { soleHeir: true });
     const late = notificationTiming("moveOut", input.plannedOn, input.notifiedOn) === "late";
     for (const p of leavers) {
       await w.change(
@@ -151,6 +158,14 @@ export const moveOutConfirmCommand: CommandSpec<MoveOutConfirmInput> = {
   },
   async execute(w, input) {
     const leavers = await w.lock(input.residentIds, (i) => `residentIds.${i}`);
+    // The household left behind: when its head leaves and one member stays, that member becomes
+    // the head (職権, at the date of the 転出), so the household is never without one.
+    const householdId = oneHousehold(leavers, "residentIds");
+    const { living } = await w.lockHousehold(householdId, "residentIds");
+    const leaving = new Set(input.residentIds);
+    const staying = living.filter((m) => !leaving.has(m.row.id));
+    const headLeaves = living.some((m) => leaving.has(m.row.id) && m.state.relationship === HEAD);
+    let lastMovedOutOn: IsoDate | undefined;
     for (const p of leavers) {
       const planned = p.state.moveOut;
       const movedOutOn = input.movedOutOn ?? planned?.plannedOn ?? w.today;
@@ -171,6 +186,22 @@ export const moveOutConfirmCommand: CommandSpec<MoveOutConfirmInput> = {
         p.row.id,
         { ...p.state, moveOut },
         { kind: "moveOutConfirm", origin: "notification", effectiveDate: movedOutOn, notifiedOn: null },
+      );
+      lastMovedOutOn = movedOutOn;
+    }
+    const heir = staying.length === 1 ? staying[0] : undefined;
+    if (headLeaves && heir && lastMovedOutOn) {
+      const state = w.current(heir.row.id).state;
+      await w.change(
+        heir.row.id,
+        { ...state, relationship: HEAD },
+        {
+          kind: "householdChange",
+          origin: "exOfficio",
+          effectiveDate: lastMovedOutOn,
+          notifiedOn: null,
+          reason: "世帯主の転出により、残る世帯員が世帯主となった",
+        },
       );
     }
   },
