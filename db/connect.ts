@@ -23,6 +23,10 @@ export function createPool(url: string, opts: ConnectOptions = {}): pg.Pool {
   // An idle client losing its server (restart, failover) must not crash the process;
   // the pool replaces it and the next query reports the outage.
   pool.on("error", () => {});
+  // A checked-out client (a transaction held open) losing its server emits 'error' on the
+  // client itself, where pg-pool listens no more: without this the process dies (57P01) instead
+  // of the query failing and the job being retried (found by the fault tests).
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
