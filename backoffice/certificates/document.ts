@@ -14,6 +14,7 @@ import { removalReasonLabel } from "../register/lifecycle.js";
 import { HEAD, type ResidentState } from "../register/record.js";
 import type { IsoDate } from "../register/time-rules.js";
 import { toWareki } from "../register/wareki.js";
+import { ITEM_LABELS } from "./labels.js";
 
 export type CertificateKind = "residentCertificate" | "removedRecordCertificate";
 /** household: 世帯全員 (every living member); individual: 世帯の一部 (the chosen members). */
@@ -33,13 +34,7 @@ export interface CertificateItems {
   foreignerItems: boolean;
 }
 
-export const ITEM_LABELS: Record<keyof CertificateItems, string> = {
-  householdHead: "世帯主の氏名及び続柄",
-  honseki: "本籍及び筆頭者",
-  residentCode: "住民票コード",
-  myNumber: "個人番号",
-  foreignerItems: "国籍・地域等（第30条の45の事項）",
-};
+export { ITEM_LABELS } from "./labels.js";
 
 export const KIND_LABELS: Record<CertificateKind, string> = {
   residentCertificate: "住民票の写し",

@@ -10,16 +10,9 @@ import type { BackofficeServices } from "../services.server.js";
  * viewAudit, itself audited) and chain verification (verifyAuditChain, as `npm run audit:verify`).
  */
 
-export const AUDIT_PURPOSES = {
-  periodic: "定期監査",
-  disclosure: "本人からの開示請求への対応",
-  incident: "事故・不正利用の調査",
-} as const;
-export type AuditPurpose = keyof typeof AUDIT_PURPOSES;
+import { AUDIT_PURPOSES, type AuditPurpose } from "./audit-purposes.js";
 
-export function isAuditPurpose(v: unknown): v is AuditPurpose {
-  return typeof v === "string" && v in AUDIT_PURPOSES;
-}
+export { AUDIT_PURPOSES, type AuditPurpose, isAuditPurpose } from "./audit-purposes.js";
 
 export interface AuditFilters {
   staffId?: string;

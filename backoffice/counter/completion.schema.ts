@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { addDays } from "../register/time-rules.js";
 
 /**
  * The completion form (「転入を確定」「転居を確定」), one schema for the browser and the server.
@@ -97,3 +98,8 @@ export function completionValues(v: z.infer<typeof completionSchema>): Completio
 }
 
 export const retrySchema = z.object({ intent: z.literal("retry"), messageId: z.string().uuid() });
+
+/** The 14-day period of a 転入届・転居届 (住基法第22条・第23条): later is 届出期間経過. */
+export function isLate(movedOn: string, today: string): boolean {
+  return addDays(movedOn, 14) < today;
+}

@@ -58,10 +58,7 @@ export interface CompletionDefaults {
   people: FormPerson[];
 }
 
-/** The 14-day period of a 転入届・転居届 (住基法第22条・第23条): later is 届出期間経過. */
-export function isLate(movedOn: IsoDate, today: IsoDate): boolean {
-  return addDays(movedOn, 14) < today;
-}
+export { isLate } from "./completion.schema.js";
 
 export function completionDefaults(r: ReservationDetail, today: IsoDate): CompletionDefaults {
   const planned = r.plannedMoveOutDate;

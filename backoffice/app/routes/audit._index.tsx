@@ -1,8 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { assertCsrf, forbidden, requireStaff } from "../../auth/session.server";
+import { AUDIT_PURPOSES } from "../../counter/audit-purposes";
 import {
-  AUDIT_PURPOSES,
   AuditQueryError,
   ForbiddenError,
   isAuditPurpose,

@@ -10,12 +10,12 @@ import { type ActionFunctionArgs, data, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { assertCsrf, forbidden, notFound, requireStaff } from "../../auth/session.server";
 import { certificateContext } from "../../certificates/certificates.server";
-import { ITEM_LABELS } from "../../certificates/document";
 import {
   CertificateRefusedError,
   certificateRequestView,
   previewCertificate,
 } from "../../certificates/issue";
+import { ITEM_LABELS } from "../../certificates/labels";
 import {
   CERTIFICATE_FEE_YEN,
   type CertificateRequest,

@@ -9,11 +9,10 @@ import {
 import { Form, useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { assertCsrf, forbidden, notFound, requireStaff } from "../../auth/session.server";
-import { completionSchema, completionValues, retrySchema } from "../../counter/completion.schema";
+import { completionSchema, completionValues, isLate, retrySchema } from "../../counter/completion.schema";
 import {
   completionPage,
   ForbiddenError,
-  isLate,
   retryMessage,
   submitCompletion,
 } from "../../counter/completion.server";
