@@ -245,6 +245,14 @@ describe.skip("the whole story in Chromium: portal → origin → destination co
     system = await startSystem();
     browser = await launchChromium();
   }, 300_000);
+  beforeEach(({ onTestFailed }) => {
+    // On failure, what the processes said (levels warn and above; no personal data is logged).
+    onTestFailed(() => {
+      const file = path.join(tmpdir(), "juki-story-system.log");
+      writeFileSync(file, system.output());
+      console.error(`the system's output: ${file}`);
+    });
+  });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
