@@ -5,7 +5,7 @@ import { type OutgoingMessage, outgoingMessages, retryOutgoing } from "../pipeli
 import { ForbiddenError } from "../register/authorization.js";
 import { RegisterValidationError } from "../register/errors.js";
 import { HEAD } from "../register/record.js";
-import { addDays, type IsoDate } from "../register/time-rules.js";
+import type { IsoDate } from "../register/time-rules.js";
 import type { BackofficeServices } from "../services.server.js";
 import type { CompletionForm } from "./completion.schema.js";
 import { getReservation, householdsAt, type ReservationDetail } from "./reservations.queries.js";
