@@ -25,7 +25,7 @@ import {
   type CardManagementClient,
   type JlisRequest,
   JlisUnavailableError,
-} from "./card-management.client.js";
+} from "./jlis-client.js";
 import { type CardReading, type CardTerminal, CardTerminalUnavailableError } from "./card-terminal.js";
 import {
   type CardOperationRow,

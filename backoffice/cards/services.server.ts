@@ -5,7 +5,7 @@ import {
   type CardManagementClient,
   cardManagementClient,
   defaultCardManagementUrl,
-} from "./card-management.client.js";
+} from "./jlis-client.js";
 import { type CardTerminal, cardTerminal } from "./card-terminal.js";
 import type { NetworkLookup } from "./identity-check.js";
 

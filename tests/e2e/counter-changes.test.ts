@@ -1,5 +1,8 @@
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadWorld } from "../../lib/world.js";
 import {
   hasChromium,
@@ -62,6 +65,13 @@ describe.skipIf(!hasChromium)("counter change forms in the browser", () => {
     system = await startSystem();
     browser = await launchChromium();
   }, 300_000);
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      const file = path.join(tmpdir(), "juki-counter-changes-system.log");
+      writeFileSync(file, system.output());
+      console.error(`the system's output: ${file}`);
+    });
+  });
   afterAll(async () => {
     for (const c of contexts) await c.close();
     await browser?.close();
