@@ -177,7 +177,9 @@ async function checkCard(p: Page, holder: RegExp, pin: string): Promise<void> {
   await selectOptionMatching(p, "カード", holder);
   await p.getByLabel(/利用者証明用電子証明書の暗証番号/).fill(pin);
   await p.getByRole("button", { name: "本人確認する" }).click();
-  await expect.poll(() => p.locator("#result-title").textContent(), { timeout: 30_000 }).toMatch(/一致/);
+  await expect
+    .poll(() => p.locator("#result-title").textContent(), { timeout: 30_000 })
+    .toMatch(/本人確認ができました/);
   await expect(p.locator("#result-title").getAttribute("class")).resolves.toContain("status-ok");
 }
 
@@ -233,12 +235,11 @@ function pdfText(pdf: Buffer): string {
   }
 }
 
-// NOT PASSING YET, so skipped (issue 6 stays open): under `npm start` the 本人確認 page answers
-// 「エラーが発生しました」 (its loader throws; the page's own tests, through loaders with test
-// doubles, pass), and an earlier run of a sibling journey saw the 転入通知 wait with 0 attempts.
-// The filing, 来庁待ち and the reservation search by 受付番号 passed. Run it alone with
-// `npx vitest run --config vitest.system.config.ts tests/e2e/story.test.ts` after removing `.skip`
-// (hasChromium is still checked by the other journeys).
+// NOT PASSING YET, so skipped (issue 6 stays open). Found late: the card pages failed under
+// `npm start` because the J-LIS client was a `*.client.ts` module (fixed); with that, 本人確認
+// passes in the 転居 journey; the rest of the three journeys has not been run to the end yet.
+// Run alone: `npx vitest run --config vitest.system.config.ts tests/e2e/story.test.ts` after
+// removing `.skip`; on failure the system's output is kept in $TMPDIR/juki-story-system.log.
 void hasChromium;
 describe.skip("the whole story in Chromium: portal → origin → destination counter → both sides", () => {
   beforeAll(async () => {
