@@ -21,11 +21,6 @@ import { RegisterValidationError, RequestKeyReusedError } from "../register/erro
 import { normalizeKana, normalizeName } from "../register/names.js";
 import { loadMunicipality } from "../register/records.queries.js";
 import { cardContinuedUseDeadline, type IsoDate } from "../register/time-rules.js";
-import {
-  type CardManagementClient,
-  type JlisRequest,
-  JlisUnavailableError,
-} from "./jlis-client.js";
 import { type CardReading, type CardTerminal, CardTerminalUnavailableError } from "./card-terminal.js";
 import {
   type CardOperationRow,
@@ -38,6 +33,7 @@ import {
   residentForCards,
 } from "./cards.queries.js";
 import { CardWorkNotFoundError } from "./identity-check.js";
+import { type CardManagementClient, type JlisRequest, JlisUnavailableError } from "./jlis-client.js";
 
 export const CARD_OPERATIONS = [
   "continuedUse",

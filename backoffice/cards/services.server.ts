@@ -1,13 +1,9 @@
 import { defaultJukiNetUrl, JukiNetClient } from "../../jobs/juki-net/client.js";
 import { devKeyPair } from "../../lib/secrets.js";
 import type { BackofficeServices } from "../services.server.js";
-import {
-  type CardManagementClient,
-  cardManagementClient,
-  defaultCardManagementUrl,
-} from "./jlis-client.js";
 import { type CardTerminal, cardTerminal } from "./card-terminal.js";
 import type { NetworkLookup } from "./identity-check.js";
+import { type CardManagementClient, cardManagementClient, defaultCardManagementUrl } from "./jlis-client.js";
 
 /**
  * The outside systems the card pages talk to, made once per back office: the counter terminal

@@ -23,8 +23,8 @@ import { moveIn } from "../register/commands/index.js";
 import { makeMyNumber, makeResidentCode } from "../register/identifiers.js";
 import { seedRegister } from "../register/seed.js";
 import { address, type RegisterFixture, registerFixture, requestKey } from "../register/test-support.js";
-import { cardManagementClient } from "./jlis-client.js";
 import { type CardTerminal, cardTerminal } from "./card-terminal.js";
+import { cardManagementClient } from "./jlis-client.js";
 
 export const TODAY = "2026-11-26";
 
