@@ -20,6 +20,9 @@ export default defineConfig({
   publicDir: path.join(appRoot, "public"),
   // One dependency cache per app, so the portal and the back office can run side by side.
   cacheDir: path.join(repoRoot, "node_modules/.vite/backoffice"),
+  // Optimised at start, not discovered by a first page view: on a fresh clone Vite otherwise
+  // re-optimises mid-request and reloads, and that first page answers 「エラーが発生しました」.
+  optimizeDeps: { include: ["@conform-to/react", "@conform-to/zod", "pino"] },
   server: {
     // The dev server may hand out this app's files, shared code and dependencies, nothing else.
     fs: { allow: [appRoot, path.join(repoRoot, "lib"), path.join(repoRoot, "node_modules")] },
