@@ -117,10 +117,14 @@ export async function pipelineBench(opts: { cardIdpUrl?: string; today?: string 
   };
 }
 
-/** Polls until `check` returns a value other than undefined/false. */
+/**
+ * Polls until `check` returns a value other than undefined/false. The default wait is generous
+ * because CI shares two cores between this suite and the fault runs: a passing check returns at
+ * once, so only a failure waits the whole time.
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {

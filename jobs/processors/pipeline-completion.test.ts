@@ -324,7 +324,9 @@ describe("pipeline completion", () => {
     await eventually(async () => {
       const stats = (await (await fetch(`${b.addressSystemsUrl}/stats`)).json()) as { received: number };
       return stats.received >= 2 * 3 * people.length; // 転出予定, 転出確定, 転入 × two systems
-    });
+      // A third of calls fail and each person's events go in order, so one unlucky event holds
+      // the rest behind its backoff (200 ms doubling): allow for that on a loaded machine.
+    }, 150_000);
     b.addressSystems.clearFaults();
     const addressStats = (await (await fetch(`${b.addressSystemsUrl}/stats`)).json()) as {
       outOfOrder: number;
@@ -332,7 +334,7 @@ describe("pipeline completion", () => {
     expect(addressStats.outOfOrder).toBe(0);
 
     story = { doc, people, newIds: result.residentIds };
-  }, 180_000);
+  }, 360_000);
 
   it("a completion is idempotent under its request key; another key is refused", async () => {
     const reservation = await reservationOf(story.doc.applicationId);
