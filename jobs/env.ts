@@ -31,6 +31,7 @@ export const workerEnvSchema = z
     ADDRESS_SYSTEMS_URL: z.string().url("must be a URL like http://127.0.0.1:4004").optional(),
     /** How often the worker looks for reservations past their deadline (期限切れ), milliseconds. */
     EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(600_000),
+    AUDIT_LINK_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
     // Checked below at the object level, so that the error line never echoes the key.
     BACKOFFICE_INTAKE_PRIVATE_KEY: z.string().optional(),
     MY_NUMBER_ENCRYPTION_KEY: z.string().optional(),

@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { sql } from "kysely";
+import { sweepExpired } from "../backoffice/pipeline/expiry.js";
+import { linkPendingAudit } from "../backoffice/register/audit.js";
 import { createDb } from "../db/connect.js";
 import type { BackofficeDatabase } from "../db/types/backoffice.js";
 import type { PortalDatabase } from "../db/types/portal.js";
@@ -10,9 +12,9 @@ import { createLogger, type Logger } from "../lib/logger.js";
 import { onShutdown } from "../lib/shutdown.js";
 import { createQueueBackend } from "./backend.js";
 import { loadWorkerEnv, type WorkerEnv } from "./env.js";
-import { startExpirySweep } from "./expiry-sweep.js";
 import { tokyoToday } from "./juki-net/context.js";
 import { type Relay, startRelay } from "./outbox.js";
+import { startPeriodic } from "./periodic.js";
 import { type ProcessorDefinition, runProcessor, type ZoneDbs } from "./processor.js";
 import { processors as allProcessors } from "./processors/index.js";
 import { queues } from "./queues.js";
@@ -54,14 +56,29 @@ export async function startWorkers(
       }),
     );
   }
-  const sweep = dbs.backoffice
-    ? startExpirySweep({
-        db: dbs.backoffice,
-        today: () => tokyoToday(),
-        intervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
-        logger: logger.child({ sweep: "expiry" }),
-      })
-    : undefined;
+  // Clock-driven work of the closed zone: reservations past their 14/30-day limit expire
+  // (backoffice/pipeline/expiry.ts); views of records written unlinked are linked into their
+  // municipality's audit chain (backoffice/register/audit.ts), so the chain is never far behind.
+  const backofficeDb = dbs.backoffice;
+  const periodic = backofficeDb
+    ? [
+        startPeriodic({
+          name: "reservation expiry sweep",
+          intervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
+          logger: logger.child({ periodic: "expiry" }),
+          run: async () => {
+            const r = await sweepExpired(backofficeDb, tokyoToday());
+            return { reservations: r.reservations, originCases: r.originCases };
+          },
+        }),
+        startPeriodic({
+          name: "audit chain linking",
+          intervalMs: env.AUDIT_LINK_INTERVAL_MS,
+          logger: logger.child({ periodic: "audit-link" }),
+          run: async () => ({ linked: await linkPendingAudit(backofficeDb) }),
+        }),
+      ]
+    : [];
   const workers = processors
     .filter((p) => env.WORKER_ZONES.includes(queues[p.queue].consumerZone))
     .map((p) => runProcessor(p, { backend, dbs, logger }));
@@ -79,7 +96,7 @@ export async function startWorkers(
     async close() {
       // Stop taking new jobs and let active ones finish (BullMQ's close waits for them);
       // then stop the relays, so nothing committed is left half-published.
-      await sweep?.stop();
+      await Promise.all(periodic.map((p) => p.stop()));
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all(relays.map((r) => r.stop()));
       await backend.close();

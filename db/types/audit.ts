@@ -1,6 +1,10 @@
 import type { ColumnType } from "kysely";
 
-/** audit.log and register.approval (migration 2026-11-26T0501_audit-and-approval). */
+/**
+ * audit.log and register.approval (migration 2026-11-26T0501_audit-and-approval). Views of records
+ * may be written unlinked (prev_hash, hash and link_seq null) and linked later, once
+ * (migration 2026-11-26T0650_register-performance).
+ */
 
 export interface AuditLogTable {
   id: number;
@@ -12,8 +16,10 @@ export interface AuditLogTable {
   subject: string | null;
   purpose: string | null;
   detail: ColumnType<Record<string, unknown>, string, never>;
-  prev_hash: Buffer;
-  hash: Buffer;
+  prev_hash: ColumnType<Buffer | null, Buffer | null | undefined, Buffer>;
+  hash: ColumnType<Buffer | null, Buffer | null | undefined, Buffer>;
+  /** Chain position of a row linked after it was written; chain order is coalesce(link_seq, id). */
+  link_seq: ColumnType<number | null, never, number>;
 }
 
 export interface ApprovalTable {
