@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { freePort } from "../support/free-port.js";
+import { freePort, freePortRange } from "../support/free-port.js";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
@@ -33,8 +33,8 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     WORKERS_PORT: await freePort(),
     EMBEDDED_POSTGRES_PORT: await freePort(),
   };
-  // The mocks take MOCKS_PORT and the few ports after it: pick a base with room.
-  const mocksPort = 41000 + Math.floor(Math.random() * 8000);
+  // The mocks take MOCKS_PORT and the four ports after it (mocks/server.ts): all five free.
+  const mocksPort = await freePortRange(5);
   let out = "";
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
     cwd: root,
