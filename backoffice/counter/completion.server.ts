@@ -115,7 +115,13 @@ export interface CompletionPageData {
   defaults: CompletionDefaults | null;
   joinable: { householdId: string; headName: string; members: number; addressLine: string }[];
   messages: OutgoingMessage[];
-  completion: { late: boolean; residentIds: string[]; messageIds: string[] } | null;
+  completion: {
+    late: boolean;
+    residentIds: string[];
+    messageIds: string[];
+    /** The people registered or moved by the completion, for the links to their record and card. */
+    people: { id: string; name: string }[];
+  } | null;
 }
 
 export async function completionPage(
@@ -143,13 +149,29 @@ export async function completionPage(
     residentIds?: string[];
     messageIds?: string[];
   } | null;
+  const residentIds = c?.residentIds ?? [];
+  const people =
+    residentIds.length > 0
+      ? await office.db
+          .selectFrom("register.resident")
+          .select(["id", "family_name", "given_name"])
+          .where("lg_code", "=", staff.lgCode)
+          .where("id", "in", residentIds)
+          .execute()
+      : [];
+  const nameOf = new Map(people.map((p) => [p.id, `${p.family_name} ${p.given_name}`]));
   return {
     reservation,
     defaults,
     joinable,
     messages,
     completion: c
-      ? { late: Boolean(c.late), residentIds: c.residentIds ?? [], messageIds: c.messageIds ?? [] }
+      ? {
+          late: Boolean(c.late),
+          residentIds,
+          messageIds: c.messageIds ?? [],
+          people: residentIds.map((id) => ({ id, name: nameOf.get(id) ?? "" })),
+        }
       : null,
   };
 }

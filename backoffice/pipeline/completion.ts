@@ -168,6 +168,79 @@ async function recordAddress(trx: Trx, residentId: string): Promise<Address> {
   };
 }
 
+type AnnexEntry = MessageBody<"annexNotice">["persons"][number];
+type AnnexPerson = Pick<AnnexEntry, "residentCode" | "name" | "birthDate" | "sex"> & {
+  honseki: AnnexEntry["honseki"] | null;
+};
+
+/**
+ * 附票通知 (住基法第19条第1項): the new address of each person goes to the municipality of their
+ * 本籍, one message per municipality; when that is this municipality, the 附票 entries are written
+ * here in the same transaction. Returns the ids of the messages written.
+ */
+async function annexNotices(
+  trx: Trx,
+  opts: {
+    lgCode: string;
+    people: AnnexPerson[];
+    address: Address;
+    addressSetOn: IsoDate;
+    reason: "moveIn" | "relocation";
+    applicationId: string | undefined;
+    write: (envelope: Envelope) => Promise<string>;
+    now: Date;
+  },
+): Promise<string[]> {
+  const byHonseki = new Map<string, typeof opts.people>();
+  for (const p of opts.people) {
+    const where = p.honseki ? honsekiMunicipality(p.honseki.address) : undefined;
+    if (where) byHonseki.set(where, [...(byHonseki.get(where) ?? []), p]);
+  }
+  const ids: string[] = [];
+  for (const [to, people] of byHonseki) {
+    const body: MessageBody<"annexNotice"> = {
+      persons: people.map(({ honseki, ...core }) => ({
+        ...core,
+        honseki: honseki!,
+        address: opts.address,
+        addressSetOn: opts.addressSetOn,
+        reason: opts.reason,
+      })),
+    };
+    if (to === opts.lgCode) {
+      await insertAnnexEntries(
+        trx,
+        body.persons.map((p, position) => ({
+          messageId: randomUUID(),
+          position,
+          lgCode: to,
+          fromLgCode: to,
+          residentCode: p.residentCode,
+          person: p,
+          addressSetOn: p.addressSetOn,
+          reason: p.reason,
+        })),
+      );
+      continue;
+    }
+    ids.push(
+      await opts.write(
+        newEnvelope(
+          {
+            kind: "annexNotice",
+            from: opts.lgCode,
+            to,
+            ...(opts.applicationId ? { applicationId: opts.applicationId } : {}),
+            body,
+          },
+          opts.now,
+        ),
+      ),
+    );
+  }
+  return ids;
+}
+
 /** 特例転入 of a 転入予約. */
 export async function completeSpecialMoveIn(
   ctx: CommandContext,
@@ -264,52 +337,18 @@ export async function completeSpecialMoveIn(
     ];
 
     // 附票通知 (住基法第19条第1項) to each 本籍地; our own 本籍 residents' 附票 is written here.
-    const byHonseki = new Map<string, typeof moving>();
-    for (const p of moving) {
-      const where = p.honseki ? honsekiMunicipality(p.honseki.address) : undefined;
-      if (where) byHonseki.set(where, [...(byHonseki.get(where) ?? []), p]);
-    }
-    for (const [to, people] of byHonseki) {
-      const body: MessageBody<"annexNotice"> = {
-        persons: people.map((p) => ({
-          ...core(p),
-          honseki: p.honseki!,
-          address: here,
-          addressSetOn: movedInOn,
-          reason: "moveIn" as const,
-        })),
-      };
-      if (to === input.lgCode) {
-        await insertAnnexEntries(
-          trx,
-          body.persons.map((p, position) => ({
-            messageId: randomUUID(),
-            position,
-            lgCode: to,
-            fromLgCode: to,
-            residentCode: p.residentCode,
-            person: p,
-            addressSetOn: p.addressSetOn,
-            reason: p.reason,
-          })),
-        );
-        continue;
-      }
-      messageIds.push(
-        await write(
-          newEnvelope(
-            {
-              kind: "annexNotice",
-              from: input.lgCode,
-              to,
-              ...(applicationId ? { applicationId } : {}),
-              body,
-            },
-            now,
-          ),
-        ),
-      );
-    }
+    messageIds.push(
+      ...(await annexNotices(trx, {
+        lgCode: input.lgCode,
+        people: moving.map((p) => ({ ...core(p), honseki: p.honseki ?? null })),
+        address: here,
+        addressSetOn: movedInOn,
+        reason: "moveIn",
+        applicationId,
+        write,
+        now,
+      })),
+    );
 
     const result: CompletionResult = {
       reservationId: reservation.id,
@@ -383,12 +422,53 @@ export async function completeRelocation(
       },
     );
     const now = new Date();
+    const residentIds = [...new Set(command.residentIds)];
+    // The 附票 records the address too: a 転居 is notified to each 本籍地 like a 転入.
+    const moved = await trx
+      .selectFrom("register.resident")
+      .select([
+        "id",
+        "resident_code",
+        "family_name",
+        "given_name",
+        "family_kana",
+        "given_kana",
+        "birth_date",
+        "sex",
+        "honseki",
+        "honseki_head",
+      ])
+      .where("id", "in", filing.residentIds)
+      .execute();
+    const order = new Map(filing.residentIds.map((id, i) => [id, i]));
+    moved.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    const messageIds = await annexNotices(trx, {
+      lgCode: input.lgCode,
+      people: moved.map((r) => ({
+        residentCode: r.resident_code,
+        name: {
+          family: r.family_name,
+          given: r.given_name,
+          familyKana: r.family_kana,
+          givenKana: r.given_kana,
+        },
+        birthDate: r.birth_date,
+        sex: r.sex,
+        honseki: r.honseki && r.honseki_head ? { address: r.honseki, headOfFamily: r.honseki_head } : null,
+      })),
+      address: await recordAddress(trx, filing.residentIds[0]!),
+      addressSetOn: movedOn,
+      reason: "relocation",
+      applicationId: reservation.applicationId ?? undefined,
+      write: (envelope) => writeOutboundMessage(trx, envelope, undefined, { reservationId: reservation.id }),
+      now,
+    });
     const result: CompletionResult = {
       reservationId: reservation.id,
       applicationId: reservation.applicationId,
       command,
-      residentIds: [...new Set(command.residentIds)],
-      messageIds: [],
+      residentIds,
+      messageIds,
       late: command.late,
       replayed: false,
     };

@@ -4,6 +4,7 @@ import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { completeRelocation, completeSpecialMoveIn } from "../../backoffice/pipeline/completion.js";
 import { sweepExpired } from "../../backoffice/pipeline/expiry.js";
+import { honsekiMunicipality } from "../../backoffice/pipeline/honseki.js";
 import { outgoingMessages, retryOutgoing } from "../../backoffice/pipeline/messages.queries.js";
 import { reservationsOf } from "../../backoffice/pipeline/reservations.queries.js";
 import type { CommandContext } from "../../backoffice/register/commands/index.js";
@@ -505,7 +506,11 @@ describe("pipeline completion", () => {
 
   let relocated: WorldPerson[];
   it("転居 inside one municipality: 転居予約 → 来庁待ち (no 転出受理) → completion → 完了, the address changed", async () => {
-    const people = household(origin.lgCode);
+    // Preferably a household with a 本籍 in another municipality, so that the 附票通知 is seen.
+    const people = household(
+      origin.lgCode,
+      (h) => h.some((p) => p.honseki?.address && honsekiMunicipality(p.honseki.address) !== origin.lgCode),
+    );
     relocated = people;
     const doc = await submit(people, origin, "relocation");
     await untilStatus(doc.applicationId, "awaitingVisit");
@@ -534,6 +539,19 @@ describe("pipeline completion", () => {
     expect(after.address_line).not.toBe(before.address_line);
     expect(after.address_line).toContain(origin.towns[0]!.name);
     expect(after.previous_address).toBe(before.address_line);
+    // 附票通知 of the new address (reason relocation) to each 本籍地 elsewhere, accepted by the network.
+    const elsewhere = new Set(
+      people
+        .map((p) => (p.honseki?.address ? honsekiMunicipality(p.honseki.address) : undefined))
+        .filter((m): m is string => m !== undefined && m !== origin.lgCode),
+    );
+    expect(result.messageIds).toHaveLength(elsewhere.size);
+    const annex = await eventually(async () => {
+      const sent = await outgoingMessages(b.db, origin.lgCode, { reservationId: reservation.id });
+      return sent.length === elsewhere.size && sent.every((m) => m.status === "accepted") ? sent : undefined;
+    });
+    expect(new Set(annex.map((m) => m.toLgCode))).toEqual(elsewhere);
+    expect(annex.every((m) => m.kind === "annexNotice")).toBe(true);
     await untilStatus(doc.applicationId, "completed");
     expect((await historyOf(b.portal, doc.applicationId)).map((h) => h.status)).toEqual([
       "received",

@@ -226,14 +226,22 @@ export default function Complete() {
                 <strong>届出期間経過（14日を過ぎた届出）として記録しました。</strong>
               ) : null}
             </p>
-            {data.completion?.residentIds.length ? (
-              <ul>
-                {data.completion.residentIds.map((id) => (
-                  <li key={id}>
-                    <a href={`/records/${id}?purpose=counter`}>住民票を見る（{id.slice(0, 8)}）</a>
-                  </li>
-                ))}
-              </ul>
+            {data.completion?.people.length ? (
+              <section aria-labelledby="people">
+                <h2 id="people">{isMoveIn ? "転入した方" : "転居した方"}</h2>
+                <p>続けて、マイナンバーカードの継続利用・券面記載事項変更などの手続ができます。</p>
+                <ul>
+                  {data.completion.people.map((p) => (
+                    <li key={p.id}>
+                      {p.name}：<a href={`/records/${p.id}?purpose=counter`}>住民票を見る</a>
+                      {" ／ "}
+                      <a href={`/cards/${p.id}`} aria-label={`${p.name}さんのマイナンバーカードの手続`}>
+                        カードの手続
+                      </a>
+                    </li>
+                  ))}
+                </ul>
+              </section>
             ) : null}
             <MessageStatus messages={data.messages} csrf={data.csrf} retried={acted?.retried} />
           </>
