@@ -22,7 +22,8 @@ import { syntheticHouseholds, syntheticWorld } from "../faults/world.js";
  * defaults) for scale. Also the p50/p99 time from submission to the portal's 転出受理.
  *
  * BENCH_PIPELINE_MOVES (default 200), BENCH_PIPELINE_WORKERS (default 2), BENCH_PGBENCH_SECONDS
- * (default 30).
+ * (default 30), BENCH_WORKER_NODE_ARGS (node options for
+ * the worker processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them).
  */
 const MOVES = Number(process.env.BENCH_PIPELINE_MOVES ?? 200);
 const WORKERS = Number(process.env.BENCH_PIPELINE_WORKERS ?? 2);
@@ -79,6 +80,10 @@ async function runOnce(
     queue,
     workers: WORKERS,
     maxConnections: 400,
+    // To profile the workers: BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+    ...(process.env.BENCH_WORKER_NODE_ARGS
+      ? { workerNodeArgs: process.env.BENCH_WORKER_NODE_ARGS.split(/\s+/).filter(Boolean) }
+      : {}),
     log: (l) => log(`  ${l}`),
   });
   try {

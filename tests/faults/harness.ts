@@ -54,6 +54,8 @@ export interface LabOptions {
   workers: number;
   /** Extra environment for the workers (e.g. LOG_LEVEL). */
   workerEnv?: Record<string, string>;
+  /** Extra node options for the worker processes (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  workerNodeArgs?: string[];
   /** PostgreSQL's max_connections (set before anything connects; default: the server's 100). */
   maxConnections?: number;
   /** 住基ネット: announce an unacknowledged message again after this long (default 5 s). */
@@ -362,11 +364,15 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       }) as NodeJS.ProcessEnv;
     const startWorker = async (index: number): Promise<WorkerProcess> => {
       const port = await freePort();
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "jobs/worker.ts")], {
-        cwd: root,
-        env: workerEnv(port),
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        [...(opts.workerNodeArgs ?? []), "--import", "tsx", path.join(root, "jobs/worker.ts")],
+        {
+          cwd: root,
+          env: workerEnv(port),
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       counters.workerStarts++;
       const w: WorkerProcess = {
         index,
