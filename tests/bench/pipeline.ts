@@ -41,6 +41,8 @@ interface RunFigures {
   completeP50: number;
   completeP99: number;
   maxConnections: number;
+  /** Committed transactions in the juki database during the run, per complete move (all zones). */
+  commitsPerMove: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -100,6 +102,16 @@ async function runOnce(
       return { staffId: s?.id ?? `bench-clerk-${lgCode}`, lgCode, roles: ["clerk"] };
     };
 
+    // Committed transactions of the whole system (portal, back office, queue backend when it is
+    // PostgreSQL), for the comparison with pgbench: each is a durable commit on the same server.
+    const commits = () =>
+      retrying(() =>
+        sql<{ n: string }>`
+          select xact_commit::text as n from pg_stat_database where datname = current_database()`.execute(
+          lab.admin,
+        ),
+      ).then((r) => Number(r.rows[0]!.n));
+    const commitsBefore = await commits();
     const started = Date.now();
     let submitting = true;
     // The portal's side: residents file as fast as SUBMITTERS sessions can.
@@ -197,6 +209,9 @@ async function runOnce(
       await sleep(200);
     }
     const finished = Math.max(...moves.map((m) => m.completedAt!));
+    // Statistics reach pg_stat_database within about a second (stats_fetch_consistency aside).
+    await sleep(1500);
+    const commitsDuring = (await commits()) - commitsBefore;
     const seconds = (finished - started) / 1000;
 
     const accepted = await retrying(() =>
@@ -220,6 +235,7 @@ async function runOnce(
         completeP50: percentile(comp, 50),
         completeP99: percentile(comp, 99),
         maxConnections,
+        commitsPerMove: commitsDuring / moves.length,
       },
     };
   } catch (err) {
@@ -289,7 +305,7 @@ export async function benchPipeline(log: (line: string) => void): Promise<void> 
   log("pipeline figures (complete = portal 完了 and 転出 confirmed at the origin):");
   for (const r of [redis.figures, postgres.figures]) {
     log(
-      `  ${r.queue === "redis" ? "Redis queue     " : "PostgreSQL queue"}  ${f(r.movesPerSecond, 2)} complete moves/s (${r.moves} in ${f(r.seconds)} s); submission → 転出受理 p50 ${f(r.acceptedP50, 0)} ms, p99 ${f(r.acceptedP99, 0)} ms; submission → complete p50 ${f(r.completeP50 / 1000)} s, p99 ${f(r.completeP99 / 1000)} s; up to ${r.maxConnections} PostgreSQL connections`,
+      `  ${r.queue === "redis" ? "Redis queue     " : "PostgreSQL queue"}  ${f(r.movesPerSecond, 2)} complete moves/s (${r.moves} in ${f(r.seconds)} s); submission → 転出受理 p50 ${f(r.acceptedP50, 0)} ms, p99 ${f(r.acceptedP99, 0)} ms; submission → complete p50 ${f(r.completeP50 / 1000)} s, p99 ${f(r.completeP99 / 1000)} s; up to ${r.maxConnections} PostgreSQL connections; ${f(r.commitsPerMove, 0)} committed transactions per move (including this bench's polling)`,
     );
   }
   log(`  pgbench TPC-B-like  ${f(tps)} tps (8 clients, same PostgreSQL server)`);
