@@ -507,9 +507,8 @@ describe("pipeline completion", () => {
   let relocated: WorldPerson[];
   it("転居 inside one municipality: 転居予約 → 来庁待ち (no 転出受理) → completion → 完了, the address changed", async () => {
     // Preferably a household with a 本籍 in another municipality, so that the 附票通知 is seen.
-    const people = household(
-      origin.lgCode,
-      (h) => h.some((p) => p.honseki?.address && honsekiMunicipality(p.honseki.address) !== origin.lgCode),
+    const people = household(origin.lgCode, (h) =>
+      h.some((p) => p.honseki?.address && honsekiMunicipality(p.honseki.address) !== origin.lgCode),
     );
     relocated = people;
     const doc = await submit(people, origin, "relocation");
