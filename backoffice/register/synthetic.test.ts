@@ -151,6 +151,7 @@ describe("loadSyntheticResidents (COPY)", () => {
           select conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
           from pg_constraint
           where conrelid in ('register.household'::regclass, 'register.resident'::regclass, 'register.resident_change'::regclass)
+             or confrelid in ('register.household'::regclass, 'register.resident'::regclass, 'register.resident_change'::regclass)
           order by 1`.execute(f.db)
       ).rows.map((r) => r.def);
     const before = await catalog();
@@ -172,7 +173,7 @@ describe("loadSyntheticResidents (COPY)", () => {
       expect(phases).toEqual([
         "generate and copy",
         "indexes",
-        "unique and exclusion constraints",
+        "primary keys, unique and exclusion constraints",
         "foreign keys",
       ]);
       // Only into a municipality without residents: a second bulk load is refused, nothing written.

@@ -717,8 +717,11 @@ interface Rebuild {
 }
 
 /**
- * Bulk mode, first half: drops what `rebuildAfterBulk` puts back. Keeps the primary keys (other
- * tables reference them) and any unique constraint a foreign key relies on.
+ * Bulk mode, first half: drops what `rebuildAfterBulk` puts back — every secondary index, the
+ * primary keys and unique and exclusion constraints of the three tables, and every foreign key
+ * from or to them (other tables' too, so that the primary keys can go): a COPY into a table with
+ * a primary key on random UUIDs pays a b-tree insertion per row, where a build after it is one
+ * sort.
  */
 async function dropForBulk(trx: Kysely<BackofficeDatabase>, lgCode: string): Promise<Rebuild[]> {
   const owner = await sql<{ owns: boolean }>`
@@ -753,11 +756,10 @@ async function dropForBulk(trx: Kysely<BackofficeDatabase>, lgCode: string): Pro
     select c.conrelid::regclass::text as "table", c.conname as name, 'constraint' as kind, c.contype::text as contype,
            pg_get_constraintdef(c.oid) as definition
     from pg_constraint c
-    where c.conrelid = any(${BULK_TABLES}::regclass[]) and c.contype in ('f', 'u', 'x')
-      and not (c.contype in ('u', 'x') and exists (
-        select 1 from pg_constraint f where f.contype = 'f' and f.conindid = c.conindid))
+    where (c.conrelid = any(${BULK_TABLES}::regclass[]) and c.contype in ('p', 'f', 'u', 'x'))
+       or (c.contype = 'f' and c.confrelid = any(${BULK_TABLES}::regclass[]))
     order by case c.contype when 'f' then 1 else 0 end, c.oid`.execute(trx);
-  // Foreign keys first (they may rest on the unique constraints dropped after them).
+  // Foreign keys first (they rest on the primary keys and unique constraints dropped after them).
   for (const c of [...constraints.rows].reverse()) {
     await sql`alter table ${sql.raw(c.table)} drop constraint ${sql.id(c.name)}`.execute(trx);
   }
@@ -765,7 +767,7 @@ async function dropForBulk(trx: Kysely<BackofficeDatabase>, lgCode: string): Pro
   return [...indexes.rows, ...constraints.rows];
 }
 
-/** Bulk mode, second half: indexes, then unique and exclusion constraints, then foreign keys (validated). */
+/** Bulk mode, second half: indexes, then primary keys, unique and exclusion constraints, then foreign keys (validated). */
 async function rebuildAfterBulk(
   trx: Kysely<BackofficeDatabase>,
   rebuild: Rebuild[],
@@ -782,7 +784,7 @@ async function rebuildAfterBulk(
       trx,
     );
   }
-  onPhase?.("unique and exclusion constraints", Date.now() - t);
+  onPhase?.("primary keys, unique and exclusion constraints", Date.now() - t);
   t = Date.now();
   for (const r of rebuild.filter((x) => x.kind === "constraint" && x.contype === "f")) {
     await sql`alter table ${sql.raw(r.table)} add constraint ${sql.id(r.name)} ${sql.raw(r.definition)}`.execute(
