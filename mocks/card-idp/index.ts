@@ -219,6 +219,7 @@ export async function startCardIdp(opts: CardIdpOptions): Promise<CardIdp> {
       realmPath: staffPath,
       staff: opts.world.staff,
       scopes: STAFF_SCOPES,
+      now,
     }),
   );
   app.use(staffPath, staffProvider.callback());

@@ -14,6 +14,7 @@ import {
   refusalMessages,
   tokyoDate,
 } from "./holders.js";
+import { LoginThrottle } from "./login-throttle.js";
 import { errorBody, type Html, html, sendPage } from "./pages.js";
 import type { StateStore } from "./state.js";
 
@@ -241,11 +242,14 @@ export interface StaffInteractionOptions extends Common {
   realmPath: string;
   staff: World["staff"];
   scopes: readonly string[];
+  /** The clock of the password lock-out (login-throttle.ts). */
+  now?: () => Date;
 }
 
 export function staffInteractions(o: StaffInteractionOptions): express.Router {
   const router = express.Router();
   const base = o.realmPath;
+  const throttle = new LoginThrottle(o.now ?? (() => new Date()));
 
   const loginPage = (res: Response, uid: string, staffId = "", error?: string) =>
     sendPage(res, {
@@ -274,12 +278,25 @@ ${cancelForm(uid, base)}`,
     if (!d) return;
     const staffId = String(req.body?.staffId ?? "").trim();
     const password = String(req.body?.password ?? "");
+    const lock = throttle.locked(staffId);
+    if (lock.locked) {
+      o.logger.warn("staff login refused: locked after repeated failures");
+      loginPage(
+        res,
+        d.uid,
+        staffId,
+        `ログインの失敗が続いたため、この職員IDでのログインを一時的に止めています。${lock.minutesLeft}分後にもう一度お試しください。`,
+      );
+      return;
+    }
     const member = o.staff.find((s) => s.id === staffId);
     if (!member || !constantEquals(password, member.password)) {
+      throttle.failed(staffId);
       o.logger.info("staff login refused");
       loginPage(res, d.uid, staffId, "職員IDまたはパスワードが違います。");
       return;
     }
+    throttle.succeeded(staffId);
     await finish(o, req, res, d, member.id, requestedScopes(d, o.scopes));
   });
 

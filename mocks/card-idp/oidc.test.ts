@@ -397,6 +397,21 @@ describe("staff realm", () => {
     expect(refused).not.toContain(member.password);
   });
 
+  it("locks a staff id after five wrong passwords: the right one is refused too, other staff are not", async () => {
+    // Staff no other test here logs in as (the one before counts a failure for staff[0]).
+    const member = t.world.staff.at(-1)!;
+    const other = t.world.staff.at(-2)!;
+    for (let i = 0; i < 5; i++) {
+      const { refused } = await staffLogin(member.id, `wrong-${i}`);
+      expect(refused).toContain("職員IDまたはパスワードが違います");
+    }
+    const { refused } = await staffLogin(member.id, member.password);
+    expect(refused).toContain("一時的に止めています");
+    expect(refused).toContain("15分後");
+    const { claims } = await staffLogin(other.id, other.password);
+    expect(claims?.sub).toBe(other.id);
+  });
+
   it("does not accept the portal's client on the staff realm", async () => {
     const url = new URL(`${t.staffIssuer}/auth`);
     url.search = new URLSearchParams({
