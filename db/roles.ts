@@ -36,7 +36,18 @@ export async function ensureRoles(adminUrl: string, passwords: RolePasswords): P
             throw err;
         }
       }
-      await client.query(`alter role ${role} with login password ${password}`);
+      // Two setups altering the same role at once: one fails with "tuple concurrently updated"
+      // (XX000); the other's change is the same, but set ours again to be sure.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.query(`alter role ${role} with login password ${password}`);
+          break;
+        } catch (err) {
+          const concurrent = /tuple concurrently updated/.test((err as Error).message);
+          if (!concurrent || attempt >= 10) throw err;
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+        }
+      }
     }
   } finally {
     await client.end();
