@@ -22,6 +22,8 @@ export interface MockContext {
   dataDir: string;
   queue?: QueueBackendConfig | undefined;
   logger?: Logger;
+  /** Identity updates applied by the 住基ネット stand-in, for the other stand-ins (J-LIS's JPKI). */
+  onIdentityUpdate?: (update: { residentCode: string; reason: string; addressLine: string }) => void;
 }
 
 export const mockSystems: {
@@ -37,6 +39,7 @@ export const mockSystems: {
         dataDir: ctx.dataDir,
         queue: ctx.queue,
         ...(ctx.logger ? { logger: ctx.logger.child({ mock: "juki-net" }) } : {}),
+        ...(ctx.onIdentityUpdate ? { onIdentityUpdate: ctx.onIdentityUpdate } : {}),
       }),
   },
   { key: "card-management", offset: 2, create: (world) => cardManagement(world) },
@@ -103,7 +106,15 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: "mocks" });
   const queue = env.REDIS_URL || env.QUEUE_DATABASE_URL ? queueConfigFrom(env) : undefined;
   if (!queue) logger.warn("no REDIS_URL or QUEUE_DATABASE_URL: 住基ネット mailboxes are pollable only");
-  const mocks = await startMocks(world, env.MOCKS_PORT, { dataDir: env.DATA_DIR, queue, logger });
+  // The 住基ネット stand-in tells the JPKI CA of new addresses (it revokes 署名用電子証明書 then);
+  // the card IdP starts after the others, so updates before that are not passed on.
+  let cardIdpStarted: { addressChanged(c: { residentCode: string; addressLine: string }): void } | undefined;
+  const mocks = await startMocks(world, env.MOCKS_PORT, {
+    dataDir: env.DATA_DIR,
+    queue,
+    logger,
+    onIdentityUpdate: (u) => cardIdpStarted?.addressChanged(u),
+  });
   const cardIdpPort = env.MOCKS_PORT + CARD_IDP_OFFSET;
   // Imported here, not at the top: scripts/start.ts imports this module for the port list, and
   // oidc-provider prints a runtime warning on Node 20 as soon as it is loaded.
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
     await mocks.close();
     throw err;
   });
+  cardIdpStarted = cardIdp;
   logger.info({ urls: { ...mocks.urls, "card-idp": cardIdp.url } }, "mocks listening");
   onShutdown(logger, async () => {
     await cardIdp.close();

@@ -5,9 +5,10 @@ import { createHealthHandler } from "../../lib/health.js";
 import { createLogger, type Logger } from "../../lib/logger.js";
 import { devKeyPair, devSecret } from "../../lib/secrets.js";
 import type { World } from "../../lib/world.js";
+import { normalizeAddress } from "../juki-net/matching.js";
 import { MockJpkiCa } from "./ca.js";
 import { ClientAssertionVerifier } from "./client-auth.js";
-import { buildHolders, certificatesBySerial } from "./holders.js";
+import { buildHolders, certificatesBySerial, signCertStatus, tokyoDate } from "./holders.js";
 import { cardInteractions, staffInteractions } from "./interactions.js";
 import { jpkiRoutes } from "./jpki.js";
 import { STYLESHEET_PATH, securityHeaders, stylesheet } from "./pages.js";
@@ -47,6 +48,13 @@ export interface CardIdpOptions {
 
 export interface CardIdp {
   url: string;
+  /**
+   * The 住基ネット stand-in heard of a person's new address (an identity update): as J-LIS does,
+   * the JPKI CA revokes a valid 署名用電子証明書 whose address is no longer the person's
+   * (reason addressChange). A certificate already carrying the new address (issued at the
+   * counter before the update arrived) is kept.
+   */
+  addressChanged(change: { residentCode: string; addressLine: string }): void;
   close(): Promise<void>;
 }
 
@@ -242,6 +250,21 @@ export async function startCardIdp(opts: CardIdpOptions): Promise<CardIdp> {
   });
   return {
     url: publicUrl,
+    addressChanged({ residentCode, addressLine }) {
+      for (const holder of holders) {
+        const sign = holder.card.signCert;
+        if (holder.person.residentCode !== residentCode || !sign) continue;
+        const certAddress =
+          state.state.reissued[holder.card.cardNumber]?.address.line ?? holder.person.address.line;
+        if (normalizeAddress(certAddress) === normalizeAddress(addressLine)) continue;
+        if (signCertStatus(holder, state.state, tokyoDate(now())) !== "valid") continue;
+        state.revoke(sign.serial, "addressChange", now());
+        logger.info(
+          { kind: "sign", reason: "addressChange" },
+          "signing certificate revoked on an address change",
+        );
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -39,10 +39,16 @@ let data: ReturnType<typeof tempDataDir>;
 let system: JukiNetSystem;
 let cs: CsClient;
 const server = setupServer();
+/** What the stand-in passed on to the other stand-ins (mocks/server.ts: J-LIS's JPKI). */
+const heard: { residentCode: string; reason: string; addressLine: string }[] = [];
 
 beforeAll(() => {
   data = tempDataDir();
-  system = jukiNet(world, { dataDir: data.dir, fsync: false });
+  system = jukiNet(world, {
+    dataDir: data.dir,
+    fsync: false,
+    onIdentityUpdate: (u) => heard.push(u),
+  });
   server.use(...mswHandlers(system, BASE));
   server.listen({ onUnhandledRequest: "error" });
   cs = new CsClient(BASE, asker.lgCode, data.dir);
@@ -90,10 +96,15 @@ describe("identity updates", () => {
   it("a repeated update id answers the first answer and has no second effect", async () => {
     const next = system.state.expectedSequence(local.lgCode, local.residentCode);
     const u = update(local, next, { reasonDate: "2026-12-02" });
+    heard.length = 0;
     const first = await cs.post("/cs/identity-updates", u);
     const length = system.state.history(local.residentCode).length;
     const again = await cs.post("/cs/identity-updates", u);
     expect(again).toEqual(first);
+    // Passed on once, with the new address, not for the repeat.
+    expect(heard).toEqual([
+      { residentCode: local.residentCode, reason: "relocation", addressLine: `${local.address.line}別館` },
+    ]);
     expect(system.state.history(local.residentCode)).toHaveLength(length);
     const stats = (await (await fetch(`${BASE}/cs/stats`)).json()) as { identity: { duplicates: number } };
     expect(stats.identity.duplicates).toBeGreaterThanOrEqual(1);

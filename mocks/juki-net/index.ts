@@ -45,6 +45,11 @@ export interface JukiNetOptions {
   fsync?: boolean;
   /** Folder of the state log (default DATA_DIR/juki-net). */
   stateDir?: string;
+  /**
+   * Called once per identity update applied (not for a repeated one), after it is recorded: how
+   * J-LIS hears of changes (the JPKI CA revokes 署名用電子証明書 on an address change).
+   */
+  onIdentityUpdate?: (update: { residentCode: string; reason: string; addressLine: string }) => void;
 }
 
 export interface JukiNetSystem extends MockSystem {
@@ -359,7 +364,8 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
       });
     const u = parsed.data;
     if (u.lgCode !== asker) return forbidden();
-    return runBatch(async (batch) => {
+    let applied = false;
+    const answer = await runBatch(async (batch) => {
       const known = state.updateAnswers.get(u.id);
       if (known) {
         counters.identityDuplicates++;
@@ -385,8 +391,21 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
         },
       };
       batch.events.push({ t: "entry", entry, update: { id: u.id, answer } });
+      applied = true;
       return answer;
     });
+    if (applied && answer.status === 200 && opts.onIdentityUpdate) {
+      try {
+        opts.onIdentityUpdate({
+          residentCode: u.residentCode,
+          reason: u.reason,
+          addressLine: u.identity.address.line,
+        });
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, "identity update listener failed");
+      }
+    }
+    return answer;
   }
 
   async function lookup(req: MockRequest): Promise<MockResponse> {

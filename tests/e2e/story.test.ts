@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addDays } from "../../backoffice/register/time-rules.js";
+import { loadWorld } from "../../lib/world.js";
 import { firstBusinessDayFrom } from "../../portal/applications/business-days.js";
 import { isNationalHoliday } from "../../portal/applications/holidays.server.js";
 import { japanDate } from "../../portal/applications/today.js";
@@ -320,6 +321,21 @@ describe.skipIf(!hasChromium)("the whole story in Chromium, across both zones", 
     await expect(clerk.getByText("墨田 花子").count()).resolves.toBeGreaterThan(0);
     await checkCard(clerk, /墨田 太郎/, "1234");
     const completed = await confirmMove(clerk, /転入を確定する/);
+
+    // J-LIS heard of the new address over 住基ネット: 太郎's 署名用電子証明書 is revoked (addressChange).
+    const taroSign = loadWorld().people.find((p) => p.residentCode === "23333241870")?.card?.signCert?.serial;
+    expect(taroSign).toBeTruthy();
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await fetch(`${system.cardIdp}/jpki/certificates/${taroSign}/status`)).json()) as {
+              reason?: string;
+            }
+          ).reason,
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toBe("addressChange");
 
     // Cards, from the completion page's links: 継続利用 and the new address on the card for both;
     // for 太郎 also a new 署名用電子証明書 (the move revoked his), with a new PIN.

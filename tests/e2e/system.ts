@@ -125,15 +125,28 @@ export interface AxeViolation {
  * Injected through the DevTools protocol, which the page's CSP does not govern.
  */
 export async function seriousAccessibilityViolations(page: Page): Promise<AxeViolation[]> {
-  await page.evaluate(axeSource);
-  const violations = (await page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe is a global once injected
-    const axe = (globalThis as any).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-    });
-    return result.violations;
-  })) as AxeViolation[];
+  const run = async () => {
+    // The document fully loaded first: a page still settling (a redirect, Remix's hydration)
+    // would replace the context axe runs in.
+    await page.waitForLoadState("load");
+    await page.evaluate(axeSource);
+    return (await page.evaluate(async () => {
+      // biome-ignore lint/suspicious/noExplicitAny: axe is a global once injected
+      const axe = (globalThis as any).axe;
+      const result = await axe.run(document, {
+        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      });
+      return result.violations;
+    })) as AxeViolation[];
+  };
+  let violations: AxeViolation[];
+  try {
+    violations = await run();
+  } catch (err) {
+    // A navigation between the two evaluations: check the page it arrived at.
+    if (!/Execution context was destroyed/.test(String(err))) throw err;
+    violations = await run();
+  }
   return violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => ({
