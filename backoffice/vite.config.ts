@@ -22,9 +22,12 @@ export default defineConfig({
   cacheDir: path.join(repoRoot, "node_modules/.vite/backoffice"),
   // Optimised at start, not discovered by a first page view: on a fresh clone Vite otherwise
   // re-optimises mid-request and reloads, and that first page answers 「エラーが発生しました」.
-  // bullmq (Bull Board's server side) was still discovered later on a fresh clone, while a
-  // browser journey ran, and the reload broke the page in use; listed here so that it never is.
-  optimizeDeps: { include: ["@conform-to/react", "@conform-to/zod", "pino", "bullmq"] },
+  // bullmq (Bull Board's server side) and pdf-lib with its fontkit (certificates) were still
+  // discovered later on a fresh clone, while a browser journey ran, and the reload broke the page
+  // in use (CI: the login after issuing a 住民票の写し); listed here so that they never are.
+  optimizeDeps: {
+    include: ["@conform-to/react", "@conform-to/zod", "pino", "bullmq", "pdf-lib", "@pdf-lib/fontkit"],
+  },
   server: {
     // The dev server may hand out this app's files, shared code and dependencies, nothing else.
     fs: { allow: [appRoot, path.join(repoRoot, "lib"), path.join(repoRoot, "node_modules")] },
