@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { loadavg } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { sql } from "kysely";
 import { completeSpecialMoveIn } from "../../backoffice/pipeline/completion.js";
 import type { Actor } from "../../backoffice/register/authorization.js";
@@ -9,6 +9,7 @@ import { tokyoToday } from "../../jobs/juki-net/context.js";
 import { loadWorld, type World } from "../../lib/world.js";
 import { type Lab, type QueueKind, retrying, sleep, startLab } from "../faults/harness.js";
 import { syntheticHouseholds, syntheticWorld } from "../faults/world.js";
+import { processCpuSeconds } from "../support/process-cpu.js";
 
 /**
  * Pipeline part of `npm run bench` (issue 5): complete moves per second, from portal submission
@@ -43,6 +44,22 @@ interface RunFigures {
   maxConnections: number;
   /** Committed transactions in the juki database during the run, per complete move (all zones). */
   commitsPerMove: number;
+  /** CPU seconds per complete move, by process (from /proc), and the machine's cores. */
+  cpuPerMove: Record<string, number>;
+}
+
+/** CPU seconds so far of each process of the run: this one (portal side, counter, stand-ins), the workers, PostgreSQL, Redis. */
+function cpuSnapshot(lab: Lab): Record<string, number> {
+  const pids = lab.serverPids();
+  const own = process.cpuUsage();
+  const out: Record<string, number> = {
+    "bench process (filing as the portal, the counter, the 住基ネット / address / IdP stand-ins)":
+      (own.user + own.system) / 1e6,
+  };
+  out.workers = pids.workers.reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0);
+  if (pids.postgres) out.PostgreSQL = processCpuSeconds(pids.postgres, true) ?? 0;
+  if (pids.redis) out.Redis = processCpuSeconds(pids.redis) ?? 0;
+  return out;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -112,6 +129,7 @@ async function runOnce(
         ),
       ).then((r) => Number(r.rows[0]!.n));
     const commitsBefore = await commits();
+    const cpuBefore = cpuSnapshot(lab);
     const started = Date.now();
     let submitting = true;
     // The portal's side: residents file as fast as SUBMITTERS sessions can.
@@ -209,6 +227,10 @@ async function runOnce(
       await sleep(200);
     }
     const finished = Math.max(...moves.map((m) => m.completedAt!));
+    const cpuAfter = cpuSnapshot(lab);
+    const cpuPerMove = Object.fromEntries(
+      Object.entries(cpuAfter).map(([k, v]) => [k, (v - (cpuBefore[k] ?? 0)) / moves.length]),
+    );
     // Statistics reach pg_stat_database within about a second (stats_fetch_consistency aside).
     await sleep(1500);
     const commitsDuring = (await commits()) - commitsBefore;
@@ -236,6 +258,7 @@ async function runOnce(
         completeP99: percentile(comp, 99),
         maxConnections,
         commitsPerMove: commitsDuring / moves.length,
+        cpuPerMove,
       },
     };
   } catch (err) {
@@ -306,6 +329,16 @@ export async function benchPipeline(log: (line: string) => void): Promise<void> 
   for (const r of [redis.figures, postgres.figures]) {
     log(
       `  ${r.queue === "redis" ? "Redis queue     " : "PostgreSQL queue"}  ${f(r.movesPerSecond, 2)} complete moves/s (${r.moves} in ${f(r.seconds)} s); submission → 転出受理 p50 ${f(r.acceptedP50, 0)} ms, p99 ${f(r.acceptedP99, 0)} ms; submission → complete p50 ${f(r.completeP50 / 1000)} s, p99 ${f(r.completeP99 / 1000)} s; up to ${r.maxConnections} PostgreSQL connections; ${f(r.commitsPerMove, 0)} committed transactions per move (including this bench's polling)`,
+    );
+  }
+  for (const r of [redis.figures, postgres.figures]) {
+    const total = Object.values(r.cpuPerMove).reduce((a, b) => a + b, 0);
+    log(
+      `  CPU per complete move, ${r.queue === "redis" ? "Redis queue" : "PostgreSQL queue"}: ${f(total * 1000, 0)} ms in all (${cpus().length} cores: at most ${f(cpus().length / total, 1)} moves/s if nothing else ran) — ${Object.entries(
+        r.cpuPerMove,
+      )
+        .map(([k, v]) => `${k} ${f(v * 1000, 0)} ms`)
+        .join(", ")}`,
     );
   }
   log(`  pgbench TPC-B-like  ${f(tps)} tps (8 clients, same PostgreSQL server)`);

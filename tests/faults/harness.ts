@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -102,8 +102,10 @@ export interface Lab {
   /** The 個人番号 keys the register was seeded with (the workers have the same). */
   keys: MyNumberKeys;
   postgres: { stop(): Promise<void>; start(): Promise<void>; port: number };
-  redis?: { url: string; restart(): Promise<void>; flushAll(): Promise<void> };
+  redis?: { url: string; pid(): number | undefined; restart(): Promise<void>; flushAll(): Promise<void> };
   killWorker(index: number): void;
+  /** The lab's server processes, for CPU accounting (PostgreSQL: the postmaster, whose backends are its children). */
+  serverPids(): { postgres?: number; redis?: number; workers: number[] };
   submit(people: WorldPerson[], destinationLgCode: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -272,6 +274,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       const url = spawned.url;
       redis = {
         url,
+        pid: () => spawned.process.pid,
         async restart() {
           await spawned.stop();
           spawned = await spawnRedis(redisPort, args);
@@ -437,6 +440,20 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       keys,
       postgres,
       ...(redis ? { redis } : {}),
+      serverPids() {
+        let postmaster: number | undefined;
+        try {
+          postmaster = Number(readFileSync(path.join(pgDir, "postmaster.pid"), "utf8").split("\n")[0]);
+        } catch {
+          postmaster = undefined;
+        }
+        const redisPid = redis?.pid();
+        return {
+          ...(postmaster ? { postgres: postmaster } : {}),
+          ...(redisPid ? { redis: redisPid } : {}),
+          workers: workers.flatMap((w) => (w.child.pid ? [w.child.pid] : [])),
+        };
+      },
       killWorker(index) {
         const w = workers[index];
         if (!w || w.child.exitCode !== null || w.child.signalCode !== null) return;
