@@ -8,6 +8,7 @@ import {
   withBackend,
 } from "bullmq";
 import { Redis } from "ioredis";
+import pg from "pg";
 
 /**
  * Where BullMQ keeps its jobs. Production: Redis (AOF, noeviction). Embedded default and
@@ -16,7 +17,7 @@ import { Redis } from "ioredis";
  */
 export type QueueBackendConfig =
   | { kind: "redis"; url: string; prefix?: string }
-  | { kind: "postgres"; url: string; schema?: string };
+  | { kind: "postgres"; url: string };
 
 /** Every job is retried until it succeeds or an admin gives up on it (dead letter = failed). */
 export const defaultJobOptions: JobsOptions = {
@@ -138,9 +139,30 @@ async function probeRedis(url: string): Promise<void> {
   }
 }
 
-async function createPostgresQueueBackend(config: { url: string; schema?: string }): Promise<QueueBackend> {
+/**
+ * Connections one process's PostgreSQL queue backend may hold at most. Every worker keeps one of
+ * them for its LISTEN (so a process with the pipeline's seven workers has nine left for queries);
+ * without a shared pool BullMQ opens a pool of its own per queue and per worker, which took two
+ * worker processes past 100 connections.
+ */
+export const QUEUE_POOL_MAX = 16;
+
+async function createPostgresQueueBackend(config: { url: string; poolMax?: number }): Promise<QueueBackend> {
   const { Queue: PgQueue, Worker: PgWorker } = withBackend(createPostgresBackend);
-  const connection = { connectionString: config.url, schema: config.schema ?? "bullmq", max: 5 };
+  // BullMQ checks a given pool's schema under its default name "bullmq", which is also where
+  // db/migrate.ts (QUEUE_SCHEMA) puts it.
+  const schema = "bullmq";
+  // One pool for every queue and worker of this process. BullMQ takes a given pool as it is, so
+  // the pool pins the search path to the queue schema itself (BullMQ's SQL names are unqualified).
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    options: `-c search_path=${schema}`,
+    max: config.poolMax ?? QUEUE_POOL_MAX,
+    keepAlive: true,
+  });
+  pool.on("error", () => {});
+  const connection = pool;
+  let listening = 0;
   const queues = new Map<string, InstanceType<typeof PgQueue>>();
   const workers: InstanceType<typeof PgWorker>[] = [];
   const pingQueue = () => {
@@ -165,6 +187,13 @@ async function createPostgresQueueBackend(config: { url: string; schema?: string
       return q as unknown as Queue;
     },
     worker(name, processor, opts) {
+      // Each worker holds a pooled connection for its LISTEN: leave room for the queries.
+      listening++;
+      if (listening > (config.poolMax ?? QUEUE_POOL_MAX) - 4) {
+        throw new Error(
+          `PostgreSQL queue backend: ${listening} workers leave too few of the pool's ${config.poolMax ?? QUEUE_POOL_MAX} connections for queries`,
+        );
+      }
       const w = new PgWorker(name, processor, {
         connection,
         settings: { backoffStrategy: cappedBackoff },
@@ -183,6 +212,7 @@ async function createPostgresQueueBackend(config: { url: string; schema?: string
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([...queues.values()].map((q) => q.close()));
+      await pool.end();
     },
   };
 }

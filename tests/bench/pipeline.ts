@@ -98,7 +98,6 @@ async function runOnce(
     world,
     queue,
     workers: WORKERS,
-    maxConnections: 400,
     // To profile the workers: BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
     ...(process.env.BENCH_WORKER_NODE_ARGS
       ? { workerNodeArgs: process.env.BENCH_WORKER_NODE_ARGS.split(/\s+/).filter(Boolean) }

@@ -237,8 +237,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     cleanups.push(async () => {
       if (pgRunning) await pgCtl(["stop", "-m", "fast", "-w", "-t", "60"]).catch(() => server.stop());
     });
-    // BullMQ's PostgreSQL backend opens a pool per queue and per worker (up to 5 connections
-    // each): two worker processes alone need more than the default 100 connections.
+    // Optional: a different max_connections (the default 100 is enough for two workers; each
+    // process's PostgreSQL queue backend shares one pool, jobs/backend.ts).
     if (opts.maxConnections) {
       const client = new pg.Client({ connectionString: server.adminUrl });
       await client.connect();

@@ -10,8 +10,8 @@ import { syntheticWorld } from "./world.js";
  * Fault test (issue 5), the whole story on BullMQ's PostgreSQL queue backend (what `npm start`
  * runs): the same 22 moves and counter as full-story.test.ts while worker processes are
  * SIGKILLed, PostgreSQL — register and queue at once — is stopped for five seconds and the network
- * fails 30% of calls. max_connections is raised to 300: the backend opens a pool per queue and per
- * worker, and two worker processes need more than the default 100.
+ * fails 30% of calls. PostgreSQL keeps its default max_connections (100): each process's queue backend
+ * shares one pool among its queues and workers (jobs/backend.ts).
  */
 const log = (line: string) => console.info(line);
 const SUMIDA = "131075";
@@ -26,7 +26,7 @@ beforeAll(async () => {
     seed: 53,
     today: tokyoToday(),
   });
-  lab = await startLab({ world, queue: "postgres", workers: 2, maxConnections: 300, log });
+  lab = await startLab({ world, queue: "postgres", workers: 2, log });
 }, 180_000);
 
 afterAll(async () => {
