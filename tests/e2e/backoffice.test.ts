@@ -1,13 +1,12 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { loadWorld } from "../../lib/world.js";
 import {
+  type BrowserSystem,
+  expectAccessible,
+  expectHeading,
   hasChromium,
-  launchChromium,
-  newContext,
-  type RunningSystem,
-  seriousAccessibilityViolations,
-  startSystem,
+  useBrowserSystem,
 } from "./system.js";
 
 /**
@@ -25,16 +24,8 @@ const staffOf = (role: "clerk" | "auditor" | "admin") => {
 };
 const resident = world.people.find((p) => p.lgCode === TAITO);
 
-let system: RunningSystem;
-let browser: Browser;
-
-async function expectAccessible(page: Page, where: string): Promise<void> {
-  expect(await seriousAccessibilityViolations(page), where).toEqual([]);
-}
-
-async function expectHeading(page: Page, text: string): Promise<void> {
-  await expect.poll(() => page.locator("h1").first().textContent(), { timeout: 60_000 }).toBe(text);
-}
+// The running system and the browser, set up by the suite below.
+let e2e: BrowserSystem;
 
 /** From any back-office page that needs a login: 職員ログイン → the IdP's id/password page → back. */
 async function logIn(page: Page, staff: { id: string; password: string }, checkA11y = false): Promise<void> {
@@ -49,27 +40,13 @@ async function logIn(page: Page, staff: { id: string; password: string }, checkA
 }
 
 describe.skipIf(!hasChromium || !resident)("back-office journeys in Chromium", () => {
-  const contexts: BrowserContext[] = [];
-  beforeAll(async () => {
-    system = await startSystem();
-    browser = await launchChromium();
-  }, 300_000);
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await system?.stop();
-  });
-
-  async function page(): Promise<Page> {
-    const context = await newContext(browser);
-    contexts.push(context);
-    return context.newPage();
-  }
+  e2e = useBrowserSystem("backoffice");
+  const page = () => e2e.page();
 
   it("a clerk logs in, sees 予約一覧, finds and opens a record, and logs out", async () => {
     const clerk = staffOf("clerk");
     const p = await page();
-    await p.goto(`${system.backoffice}/reservations`);
+    await p.goto(`${e2e.system.backoffice}/reservations`);
     await logIn(p, clerk, true);
     await p.waitForURL(/\/reservations$/, { timeout: 90_000 });
     await expectHeading(p, "予約一覧");
@@ -95,24 +72,25 @@ describe.skipIf(!hasChromium || !resident)("back-office journeys in Chromium", (
     await expectAccessible(p, "住民票の閲覧");
 
     // A clerk cannot open the audit log nor the queues.
-    await p.goto(`${system.backoffice}/audit`);
+    await p.goto(`${e2e.system.backoffice}/audit`);
     await expectHeading(p, "この操作は許可されていません");
-    const queues = await p.goto(`${system.backoffice}/admin/queues`);
+    const queues = await p.goto(`${e2e.system.backoffice}/admin/queues`);
     expect(queues?.status()).toBe(403);
 
-    await p.goto(`${system.backoffice}/reservations`);
+    await p.goto(`${e2e.system.backoffice}/reservations`);
     await p.getByRole("button", { name: "ログアウト" }).click();
     // The back office's session ends first; then the IdP asks to confirm its own logout.
-    await p.waitForURL((u) => u.href.startsWith(system.cardIdp) || u.pathname === "/login");
-    if (p.url().startsWith(system.cardIdp)) await p.getByRole("button", { name: "ログアウトする" }).click();
+    await p.waitForURL((u) => u.href.startsWith(e2e.system.cardIdp) || u.pathname === "/login");
+    if (p.url().startsWith(e2e.system.cardIdp))
+      await p.getByRole("button", { name: "ログアウトする" }).click();
     await p.waitForURL(/\/login/);
-    await p.goto(`${system.backoffice}/records`);
+    await p.goto(`${e2e.system.backoffice}/records`);
     await p.waitForURL(/\/login\?next=/);
   });
 
   it("an auditor reads the audit log (the clerk's view is there) and verifies the chains", async () => {
     const p = await page();
-    await p.goto(`${system.backoffice}/audit`);
+    await p.goto(`${e2e.system.backoffice}/audit`);
     await logIn(p, staffOf("auditor"));
     await p.waitForURL(/\/audit$/, { timeout: 90_000 });
     await expectHeading(p, "監査ログ");
@@ -130,7 +108,7 @@ describe.skipIf(!hasChromium || !resident)("back-office journeys in Chromium", (
 
   it("an admin opens Bull Board; the queues of the system are listed", async () => {
     const p = await page();
-    await p.goto(`${system.backoffice}/admin/queues`);
+    await p.goto(`${e2e.system.backoffice}/admin/queues`);
     await logIn(p, staffOf("admin"));
     await p.waitForURL(/\/admin\/queues/, { timeout: 90_000 });
     await expect.poll(() => p.locator("body").textContent(), { timeout: 30_000 }).toContain("intake");

@@ -1,16 +1,12 @@
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { loadWorld } from "../../lib/world.js";
 import {
+  type BrowserSystem,
+  expectAccessible,
+  expectHeading as expectHeadingWithin,
   hasChromium,
-  launchChromium,
-  newContext,
-  type RunningSystem,
-  seriousAccessibilityViolations,
-  startSystem,
+  useBrowserSystem,
 } from "./system.js";
 
 /**
@@ -21,29 +17,19 @@ import {
  */
 const world = loadWorld();
 
-let system: RunningSystem;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-async function page(javaScript = true): Promise<Page> {
-  const context = await newContext(browser, { javaScript });
-  contexts.push(context);
-  return context.newPage();
-}
-
-async function expectHeading(p: Page, text: string): Promise<void> {
-  // The first request of a page compiles it (Vite in development): allow for a busy machine.
-  await expect.poll(() => p.locator("h1").first().textContent(), { timeout: 90_000 }).toBe(text);
-}
+// The running system and the browser, set up by the suite below.
+let e2e: BrowserSystem;
+const page = (javaScript = true): Promise<Page> => e2e.page({ javaScript });
+const expectHeading = (p: Page, text: string) => expectHeadingWithin(p, text, 90_000);
 
 async function staffLogIn(p: Page, staffId: string): Promise<void> {
   const member = world.staff.find((s) => s.id === staffId)!;
-  await p.goto(`${system.backoffice}/`);
+  await p.goto(`${e2e.system.backoffice}/`);
   await p.getByRole("button", { name: "職員ログイン" }).click();
   await p.getByLabel("職員ID").fill(member.id);
   await p.getByLabel("パスワード").fill(member.password);
   await p.getByRole("button", { name: "ログインする" }).click();
-  await p.waitForURL(new RegExp(`^${system.backoffice}/`));
+  await p.waitForURL(new RegExp(`^${e2e.system.backoffice}/`));
 }
 
 /** A hosted municipality's clerk and supervisor, and a head of household living there. */
@@ -61,27 +47,12 @@ const head = world.people.find(
 )!;
 
 describe.skipIf(!hasChromium)("counter change forms in the browser", () => {
-  beforeAll(async () => {
-    system = await startSystem();
-    browser = await launchChromium();
-  }, 300_000);
-  beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => {
-      const file = path.join(tmpdir(), "juki-counter-changes-system.log");
-      writeFileSync(file, system.output());
-      console.error(`the system's output: ${file}`);
-    });
-  });
-  afterAll(async () => {
-    for (const c of contexts) await c.close();
-    await browser?.close();
-    await system?.stop();
-  });
+  e2e = useBrowserSystem("counter-changes");
 
   it("出生届 with JavaScript: errors as you type, then the result with 届出期間経過", async () => {
     const p = await page(true);
     await staffLogIn(p, clerk);
-    await p.goto(`${system.backoffice}/changes`);
+    await p.goto(`${e2e.system.backoffice}/changes`);
     await p.getByRole("link", { name: "出生届" }).click();
     await p.waitForURL(/\/changes\/birth$/);
     await expectHeading(p, "出生届");
@@ -108,7 +79,7 @@ describe.skipIf(!hasChromium)("counter change forms in the browser", () => {
     await p.getByLabel("本籍", { exact: true }).fill("東京都墨田区吾妻橋一丁目1番地");
     await p.getByLabel("筆頭者").fill(`${head.name.family}${head.name.given}`);
     await p.getByLabel("加入する世帯の方の住民票コード").fill(head.residentCode);
-    expect(await seriousAccessibilityViolations(p)).toEqual([]);
+    await expectAccessible(p, "出生届 form");
     await p.getByRole("button", { name: "登録する" }).click();
     await p.waitForURL(/\/changes\/done\//);
     await expectHeading(p, "異動を登録しました");
@@ -119,13 +90,13 @@ describe.skipIf(!hasChromium)("counter change forms in the browser", () => {
         .isVisible(),
     ).resolves.toBe(true);
     await expect(p.getByText("試験子").first().isVisible()).resolves.toBe(true);
-    expect(await seriousAccessibilityViolations(p)).toEqual([]);
+    await expectAccessible(p, "出生届 result");
   }, 300_000);
 
   it("死亡届 without JavaScript: the server's errors next to the fields, the values kept", async () => {
     const p = await page(false);
     await staffLogIn(p, clerk);
-    await p.goto(`${system.backoffice}/changes/death`);
+    await p.goto(`${e2e.system.backoffice}/changes/death`);
     await expectHeading(p, "死亡届");
     await p.getByLabel("亡くなった方の住民票コード").fill("12345678901");
     await p.getByLabel("死亡年月日").fill("2099-01-01");
@@ -146,7 +117,7 @@ describe.skipIf(!hasChromium)("counter change forms in the browser", () => {
   it("職権修正: a clerk files it, the supervisor reviews and approves; the change is made", async () => {
     const filer = await page(false);
     await staffLogIn(filer, clerk);
-    await filer.goto(`${system.backoffice}/changes/ex-officio-correction`);
+    await filer.goto(`${e2e.system.backoffice}/changes/ex-officio-correction`);
     await expectHeading(filer, "職権修正");
     await filer.getByLabel("修正する方の住民票コード").fill(head.residentCode);
     await filer.getByLabel("理由").fill("戸籍照会により方書の誤記を確認");
@@ -161,7 +132,7 @@ describe.skipIf(!hasChromium)("counter change forms in the browser", () => {
 
     const boss = await page(true);
     await staffLogIn(boss, supervisor);
-    await boss.goto(`${system.backoffice}/approvals`);
+    await boss.goto(`${e2e.system.backoffice}/approvals`);
     await expectHeading(boss, "承認待ち一覧");
     await boss
       .getByRole("link", { name: /内容を確認する/ })

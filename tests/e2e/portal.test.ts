@@ -1,16 +1,15 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { addDays, dayOfWeek } from "../../backoffice/register/time-rules.js";
 import { firstBusinessDayFrom } from "../../portal/applications/business-days.js";
 import { isNationalHoliday } from "../../portal/applications/holidays.server.js";
 import { japanDate } from "../../portal/applications/today.js";
 import {
+  type BrowserSystem,
+  expectAccessible,
+  expectHeading,
   hasChromium,
-  launchChromium,
-  newContext,
-  type RunningSystem,
-  seriousAccessibilityViolations,
-  startSystem,
+  useBrowserSystem,
 } from "./system.js";
 
 /**
@@ -25,31 +24,14 @@ const visitDate = firstBusinessDayFrom(addDays(moveDate, 1), isNationalHoliday);
 let weekend = addDays(moveDate, 1);
 while (dayOfWeek(weekend) !== 6) weekend = addDays(weekend, 1);
 
-let system: RunningSystem;
-
-/** axe-core finds no serious or critical violation on the page as it is now. */
-async function expectAccessible(page: Page, where: string): Promise<void> {
-  expect(await seriousAccessibilityViolations(page), where).toEqual([]);
-}
-
-/** The page's h1, once the navigation (client-side with JavaScript) has rendered. */
-async function expectHeading(page: Page, text: string): Promise<void> {
-  await expect.poll(() => page.locator("h1").first().textContent(), { timeout: 30_000 }).toBe(text);
-}
-let browser: Browser;
+// The running system and the browser, set up by the suite below.
+let e2e: BrowserSystem;
 
 describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
-  beforeAll(async () => {
-    system = await startSystem();
-    browser = await launchChromium();
-  }, 300_000);
-  afterAll(async () => {
-    await browser?.close();
-    await system?.stop();
-  });
+  e2e = useBrowserSystem("portal");
 
   async function logIn(page: Page, person: RegExp, pin: string, checkA11y = false): Promise<void> {
-    await page.goto(`${system.portal}/`);
+    await page.goto(`${e2e.system.portal}/`);
     if (checkA11y) await expectAccessible(page, "start page");
     // Keyboard only: focus the button and press Enter.
     await page.getByRole("button", { name: "マイナンバーカードでログイン" }).focus();
@@ -116,11 +98,11 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
   }
 
   it("墨田 太郎 logs in with his card, files 転出届 + 転入予約 to 台東区 with 墨田 花子, signs, gets a 受付番号 and 受付済み", async () => {
-    const context = await newContext(browser);
+    const context = await e2e.context();
     const page = await context.newPage();
     try {
       await logIn(page, /墨田 太郎/, "1234", true);
-      await page.waitForURL(`${system.portal}/`);
+      await page.waitForURL(`${e2e.system.portal}/`);
       await expectHeading(page, "墨田 太郎 さん、ようこそ");
       await expectAccessible(page, "home page");
       await fileMoveOut(page, { checkAsYouType: true });
@@ -130,15 +112,15 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
       await page.getByRole("link", { name: "申請の一覧へ戻る" }).click();
       await expect.poll(() => page.getByRole("link", { name: receipt }).count()).toBe(1);
       // Pages with personal data are never cached.
-      const res = await page.request.get(`${system.portal}/`);
+      const res = await page.request.get(`${e2e.system.portal}/`);
       expect(res.headers()["cache-control"]).toBe("no-store");
       expect(res.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
       // Logout ends the session: the IdP confirms, then the portal's start page, logged out.
       await page.getByRole("button", { name: "ログアウト" }).click();
       const confirm = page.getByRole("button", { name: /ログアウト/ });
-      if (page.url().startsWith(system.cardIdp)) await confirm.first().click();
-      await page.waitForURL(new RegExp(`^${system.portal}/`));
-      await page.goto(`${system.portal}/`);
+      if (page.url().startsWith(e2e.system.cardIdp)) await confirm.first().click();
+      await page.waitForURL(new RegExp(`^${e2e.system.portal}/`));
+      await page.goto(`${e2e.system.portal}/`);
       await expect(page.getByRole("button", { name: "マイナンバーカードでログイン" }).count()).resolves.toBe(
         1,
       );
@@ -148,13 +130,13 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
   });
 
   it("the same without JavaScript (業平 トメ, alone), then cancelled", async () => {
-    const context = await newContext(browser, { javaScript: false });
+    const context = await e2e.context({ javaScript: false });
     const page = await context.newPage();
     try {
       // Not 墨田 太郎 again: the back office now processes what the portal sends, and his
       // second filing is rightly returned as 既に転出予定 (a final state that cannot be cancelled).
       await logIn(page, /業平 トメ/, "1234");
-      await page.waitForURL(`${system.portal}/`);
+      await page.waitForURL(`${e2e.system.portal}/`);
       await fileMoveOut(page, { checkAsYouType: false, withHanako: false });
       await signAndSend(page, "Narihira1935");
       // 「取り消す」, confirmed on a second step, while the counter has not completed it.
@@ -173,11 +155,11 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
   });
 
   it("without JavaScript, a mistake comes back from the server next to its field", async () => {
-    const context = await newContext(browser, { javaScript: false });
+    const context = await e2e.context({ javaScript: false });
     const page = await context.newPage();
     try {
       await logIn(page, /墨田 太郎/, "1234");
-      await page.waitForURL(`${system.portal}/`);
+      await page.waitForURL(`${e2e.system.portal}/`);
       await page.getByRole("link", { name: /転出届・転入予約/ }).click();
       await page.getByLabel("転出予定日").fill(moveDate);
       await page.getByLabel("転出先の市区町村").fill("府中市");
@@ -192,14 +174,14 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
   });
 
   it("押上 健 (expired signing certificate) is told he cannot file online, and what to do instead", async () => {
-    const context = await newContext(browser);
+    const context = await e2e.context();
     const page = await context.newPage();
     try {
       await logIn(page, /押上 健/, "1234");
-      await page.waitForURL(`${system.portal}/`);
+      await page.waitForURL(`${e2e.system.portal}/`);
       await expect(page.getByText("オンラインでは申請できません").count()).resolves.toBe(1);
       await expect(page.getByText(/署名用電子証明書の有効期限が切れている/).count()).resolves.toBe(1);
-      await page.goto(`${system.portal}/move-out`);
+      await page.goto(`${e2e.system.portal}/move-out`);
       await expect(
         page.getByText(/窓口で電子証明書を更新するか、窓口で転出届を出してください/).count(),
       ).resolves.toBe(1);
@@ -211,15 +193,15 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
   });
 
   it("向島 さくら (suspended card) cannot log in", async () => {
-    const context = await newContext(browser);
+    const context = await e2e.context();
     const page = await context.newPage();
     try {
-      await page.goto(`${system.portal}/`);
+      await page.goto(`${e2e.system.portal}/`);
       await page.getByRole("button", { name: "マイナンバーカードでログイン" }).click();
       await page.getByRole("button", { name: /向島 さくら/ }).click();
       await expect.poll(() => page.getByText(/一時停止/).count()).toBeGreaterThan(0);
       await expect(page.getByLabel(/利用者証明用電子証明書の暗証番号/).count()).resolves.toBe(0);
-      const cookies = await context.cookies(system.portal);
+      const cookies = await context.cookies(e2e.system.portal);
       expect(cookies.some((c) => c.name.endsWith("juki_session"))).toBe(false);
     } finally {
       await context.close();
@@ -227,10 +209,10 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
   });
 
   it("three wrong PINs lock the card's 利用者証明用電子証明書", async () => {
-    const context = await newContext(browser);
+    const context = await e2e.context();
     const page = await context.newPage();
     try {
-      await page.goto(`${system.portal}/`);
+      await page.goto(`${e2e.system.portal}/`);
       await page.getByRole("button", { name: "マイナンバーカードでログイン" }).click();
       await page.getByRole("button", { name: /両国 みどり/ }).click();
       for (const attempt of [1, 2, 3]) {
@@ -240,10 +222,10 @@ describe.skipIf(!hasChromium)("portal journeys in Chromium", () => {
       }
       await expect.poll(() => page.getByText(/ロックされています/).count()).toBeGreaterThan(0);
       // Even the right PIN is refused now.
-      await page.goto(`${system.portal}/auth/login`);
+      await page.goto(`${e2e.system.portal}/auth/login`);
       await page.getByRole("button", { name: /両国 みどり/ }).click();
       await expect.poll(() => page.getByText(/ロックされています/).count()).toBeGreaterThan(0);
-      expect(page.url().startsWith(system.portal)).toBe(false);
+      expect(page.url().startsWith(e2e.system.portal)).toBe(false);
     } finally {
       await context.close();
     }

@@ -2,20 +2,19 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { addDays } from "../../backoffice/register/time-rules.js";
 import { loadWorld } from "../../lib/world.js";
 import { firstBusinessDayFrom } from "../../portal/applications/business-days.js";
 import { isNationalHoliday } from "../../portal/applications/holidays.server.js";
 import { japanDate } from "../../portal/applications/today.js";
 import {
+  type BrowserSystem,
+  expectAccessible,
+  expectHeading,
   hasChromium,
-  launchChromium,
-  newContext,
-  type RunningSystem,
-  seriousAccessibilityViolations,
-  startSystem,
+  useBrowserSystem,
 } from "./system.js";
 
 /**
@@ -30,35 +29,19 @@ const today = japanDate(new Date());
 // business day (the portal wants a future day); the resident comes early, which the counter accepts.
 const visitDate = firstBusinessDayFrom(addDays(today, 1), isNationalHoliday);
 
-let system: RunningSystem;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-async function page(javaScript = true): Promise<Page> {
-  const context = await newContext(browser, { javaScript });
-  contexts.push(context);
-  return context.newPage();
-}
-
-async function expectAccessible(p: Page, where: string): Promise<void> {
-  expect(await seriousAccessibilityViolations(p), where).toEqual([]);
-}
-
-async function expectHeading(p: Page, text: string | RegExp): Promise<void> {
-  await expect
-    .poll(() => p.locator("h1").first().textContent(), { timeout: 60_000 })
-    .toMatch(typeof text === "string" ? new RegExp(`^${text}$`) : text);
-}
+// The running system and the browser, set up by the suite below.
+let e2e: BrowserSystem;
+const page = (javaScript = true): Promise<Page> => e2e.page({ javaScript });
 
 // ---- the portal -------------------------------------------------------------------------------
 
 async function residentLogIn(p: Page, person: RegExp, pin: string): Promise<void> {
-  await p.goto(`${system.portal}/`);
+  await p.goto(`${e2e.system.portal}/`);
   await p.getByRole("button", { name: "マイナンバーカードでログイン" }).click();
   await p.getByRole("button", { name: person }).click();
   await p.getByLabel(/利用者証明用電子証明書の暗証番号/).fill(pin);
   await p.getByRole("button", { name: "ログインする" }).click();
-  await p.waitForURL(`${system.portal}/`);
+  await p.waitForURL(`${e2e.system.portal}/`);
 }
 
 interface Filing {
@@ -141,12 +124,12 @@ async function expectStatus(p: Page, statusUrl: string, status: string): Promise
 // ---- the back office --------------------------------------------------------------------------
 
 async function staffLogIn(p: Page, staffId: string, password: string): Promise<void> {
-  await p.goto(`${system.backoffice}/`);
+  await p.goto(`${e2e.system.backoffice}/`);
   await p.getByRole("button", { name: "職員ログイン" }).click();
   await p.getByLabel("職員ID").fill(staffId);
   await p.getByLabel("パスワード").fill(password);
   await p.getByRole("button", { name: "ログインする" }).click();
-  await p.waitForURL(new RegExp(`^${system.backoffice}/`));
+  await p.waitForURL(new RegExp(`^${e2e.system.backoffice}/`));
   await expect(p.locator("header").textContent()).resolves.toContain(
     staffId.startsWith("taito") ? "台東区" : "墨田区",
   );
@@ -157,7 +140,7 @@ async function openReservation(p: Page, receipt: string): Promise<void> {
   await expect
     .poll(
       async () => {
-        await p.goto(`${system.backoffice}/reservations`);
+        await p.goto(`${e2e.system.backoffice}/reservations`);
         await p.getByLabel("受付番号・申請ID・氏名で検索").fill(receipt);
         await p.getByRole("button", { name: "検索" }).click();
         return p.getByRole("link", { name: new RegExp(receipt) }).count();
@@ -245,7 +228,7 @@ async function openRecordByCode(
   includeRemoved = false,
   purpose = /窓口での届出/,
 ): Promise<void> {
-  await p.goto(`${system.backoffice}/records`);
+  await p.goto(`${e2e.system.backoffice}/records`);
   await selectOptionMatching(p, "利用目的", purpose);
   await selectOptionMatching(p, "検索の方法", /住民票コード/);
   await p.getByLabel("住民票コード（11桁）").fill(residentCode);
@@ -268,25 +251,9 @@ function pdfText(pdf: Buffer): string {
 }
 
 // Run alone: `npx vitest run --config vitest.system.config.ts tests/e2e/story.test.ts`; on failure
-// the system's output (levels warn and above) is kept in $TMPDIR/juki-story-system.log.
+// the system's output (levels warn and above) is kept in $TMPDIR/juki-story-e2e.system.log.
 describe.skipIf(!hasChromium)("the whole story in Chromium, across both zones", () => {
-  beforeAll(async () => {
-    system = await startSystem();
-    browser = await launchChromium();
-  }, 300_000);
-  beforeEach(({ onTestFailed }) => {
-    // On failure, what the processes said (levels warn and above; no personal data is logged).
-    onTestFailed(() => {
-      const file = path.join(tmpdir(), "juki-story-system.log");
-      writeFileSync(file, system.output());
-      console.error(`the system's output: ${file}`);
-    });
-  });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await system?.stop();
-  });
+  e2e = useBrowserSystem("story");
 
   it("墨田 太郎 and 花子 move from 墨田区 to 台東区: filed online, accepted, confirmed at the 台東区 counter, cards processed, 住民票の写し issued, 転出 confirmed at 墨田区, 完了 at the portal", async () => {
     const resident = await page();
@@ -329,7 +296,7 @@ describe.skipIf(!hasChromium)("the whole story in Chromium, across both zones", 
       .poll(
         async () =>
           (
-            (await (await fetch(`${system.cardIdp}/jpki/certificates/${taroSign}/status`)).json()) as {
+            (await (await fetch(`${e2e.system.cardIdp}/jpki/certificates/${taroSign}/status`)).json()) as {
               reason?: string;
             }
           ).reason,
