@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { BackofficeDatabase } from "../../db/types/backoffice.js";
 import type { MoveCaseStatus } from "../../db/types/pipeline.js";
 
@@ -66,8 +66,20 @@ const columns = [
   "status",
 ] as const;
 
-/** The application's cases (at any hosted municipality), locked until the transaction ends. */
-export async function lockMoveCases(db: Db, applicationId: string): Promise<MoveCase[]> {
+/** Advisory lock class of an application's cases ("move"). */
+const MOVE_CASE_LOCK = 0x6d6f7665;
+
+/**
+ * The application's cases (at any hosted municipality), locked until the transaction ends — and
+ * the application itself, with an advisory lock, because row locks cannot lock a case that does
+ * not exist yet: the intake (no case yet, so it creates one) and a cancellation that finds no case
+ * (so it leaves a tombstone) would otherwise both go ahead, and the cancellation would be lost.
+ */
+export async function lockMoveCases(
+  db: Transaction<BackofficeDatabase>,
+  applicationId: string,
+): Promise<MoveCase[]> {
+  await sql`select pg_advisory_xact_lock(${MOVE_CASE_LOCK}::int, hashtext(${applicationId}))`.execute(db);
   const rows = await db
     .selectFrom("register.move_case")
     .select(columns)

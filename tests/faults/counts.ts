@@ -24,6 +24,8 @@ export interface Move {
   expected: ApplicationStatus;
   /** When it was submitted (ms). */
   submittedAt: number;
+  /** Set when the resident cancels it (expected: cancelled). */
+  cancelAfterMs?: number;
 }
 
 export interface Row {
@@ -190,7 +192,7 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
       if (i >= 0 && i < last) histOoo++;
       if (i >= 0) last = i;
     }
-    if (m.kind !== "toStandIn") {
+    if (m.kind !== "toStandIn" && m.expected !== "cancelled") {
       resvExpected++;
       const n = reservations.get(m.applicationId) ?? 0;
       if (n > 0) resvMade++;
@@ -224,7 +226,9 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
     problems.push(`${resvExpected - resvMade} application(s) without a reservation`);
 
   // 5. The register: one scheduled 転出 per person of a hosted origin.
-  const hostedMovers = moves.filter((m) => m.kind !== "fromStandIn").flatMap((m) => m.people);
+  const hostedMovers = moves
+    .filter((m) => m.kind !== "fromStandIn" && m.expected !== "cancelled")
+    .flatMap((m) => m.people);
   const ids = hostedMovers.map(worldResidentId);
   const changes = new Map<string, number>();
   if (ids.length > 0) {
@@ -250,8 +254,14 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
   if (moveOutDup > 0) problems.push(`${moveOutDup} extra 転出 change(s) in the register`);
 
   // Register history per record, in the order the register wrote it: entry, then scheduled
-  // 転出, then 転出確定 (a record at a destination starts with its 特例転入).
-  const rank: Record<string, number> = { exOfficioEntry: 0, specialMoveIn: 0, moveOut: 1, moveOutConfirm: 2 };
+  // 転出, then 転出確定 or its cancellation (a record at a destination starts with its 特例転入).
+  const rank: Record<string, number> = {
+    exOfficioEntry: 0,
+    specialMoveIn: 0,
+    moveOut: 1,
+    moveOutConfirm: 2,
+    moveOutCancel: 2,
+  };
   const codes = moves.flatMap((m) => m.people.map((p) => p.residentCode));
   const history = await sql<{ resident_id: string; kinds: string[] }>`
       select c.resident_id, array_agg(c.kind order by c.seq) as kinds
@@ -412,6 +422,66 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
     if (annexDup > 0) problems.push(`${annexDup} extra 附票 entries at the 本籍地`);
     if (annexMade !== annexSent)
       problems.push(`${annexSent - annexMade} 附票通知 never recorded at the 本籍地`);
+  }
+
+  // Cancellations (both municipalities hosted): the origin cancelled each person's scheduled 転出
+  // once (or never scheduled it: the cancellation overtook the intake), nobody was registered at
+  // the destination, no reservation is left open, and both sides closed their move case.
+  const cancelled = moves.filter((m) => m.expected === "cancelled");
+  if (cancelled.length > 0) {
+    let made = 0;
+    let dup = 0;
+    for (const m of cancelled) {
+      const codes = m.people.map((p) => p.residentCode);
+      const kinds = await sql<{ lg_code: string; status: string; kind: string | null; n: number }>`
+        select r.lg_code, r.status, c.kind, count(c.id)::int as n
+        from register.resident r
+        left join register.resident_change c
+          on c.resident_id = r.id and c.kind in ('moveOut', 'moveOutCancel', 'moveOutConfirm', 'specialMoveIn')
+        where r.resident_code = any(${codes}) group by 1, 2, 3`.execute(a);
+      const count = (lg: string, kind: string) =>
+        kinds.rows.filter((r) => r.lg_code === lg && r.kind === kind).reduce((x, r) => x + r.n, 0);
+      const atOrigin = kinds.rows.filter((r) => r.lg_code === m.origin);
+      const scheduled = count(m.origin, "moveOut");
+      const undone = count(m.origin, "moveOutCancel");
+      dup += Math.max(0, undone - m.people.length) + Math.max(0, scheduled - m.people.length);
+      const open = await a
+        .selectFrom("register.reservation")
+        .select("status")
+        .where("application_id", "=", m.applicationId)
+        .where("status", "in", ["waiting", "completed"])
+        .execute();
+      const cases = await a
+        .selectFrom("register.move_case")
+        .select("status")
+        .where("application_id", "=", m.applicationId)
+        .execute();
+      const failed = [
+        atOrigin.length > 0 && atOrigin.every((r) => r.status === "active")
+          ? ""
+          : "records not active at the origin",
+        scheduled === undone ? "" : `${scheduled} 転出 scheduled, ${undone} cancelled`,
+        count(m.origin, "moveOutConfirm") === 0 ? "" : "転出 confirmed",
+        count(m.destination, "specialMoveIn") === 0 ? "" : "registered at the destination",
+        open.length === 0 ? "" : `reservation ${open.map((r: { status: string }) => r.status).join(", ")}`,
+        cases.every((c: { status: string }) => c.status === "cancelled")
+          ? ""
+          : `move cases ${cases.map((c: { status: string }) => c.status).join(", ")}`,
+      ].filter(Boolean);
+      if (failed.length === 0) made++;
+      else problems.push(`cancelled application ${m.applicationId}: ${failed.join("; ")}`);
+    }
+    rows.push({
+      what: "取り消し → 転出 cancelled, reservation dropped",
+      sent: cancelled.length,
+      delivered: made,
+      duplicated: dup,
+      lost: cancelled.length - made,
+      outOfOrder: 0,
+    });
+    if (dup > 0) problems.push(`${dup} extra 転出 or cancellation change(s) of cancelled applications`);
+    if (made !== cancelled.length)
+      problems.push(`${cancelled.length - made} cancelled application(s) not undone on both sides`);
   }
 
   // 7. Downstream address systems: each event applied once, each person's in order.

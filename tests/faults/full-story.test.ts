@@ -3,15 +3,17 @@ import { tokyoToday } from "../../jobs/juki-net/context.js";
 import { loadWorld } from "../../lib/world.js";
 import { countRun, formatReport, type Move } from "./counts.js";
 import { chaos, type Lab, startLab } from "./harness.js";
-import { planMoves, playCounter, settle, submitAll } from "./scenario.js";
+import { planMoves, playCounter, settle, submitAll, withCancellations } from "./scenario.js";
 import { syntheticWorld } from "./world.js";
 
 /**
  * Fault test (issue 5), the whole story: 22 moves across 墨田区, 台東区 and the stand-in 江東区,
  * from portal submission through intake, the 転出証明書情報, the reservation, the counter's
  * 特例転入 (completeSpecialMoveIn, played by the test while residents arrive), the 転入通知 and the
- * 転出確定 at the origin, to 完了 in the portal — while worker processes are SIGKILLed, Redis is
- * restarted, PostgreSQL is stopped for five seconds and the network fails 30% of calls.
+ * 転出確定 at the origin, to 完了 in the portal; four residents press 「取り消す」 instead, from at once
+ * after filing to ten seconds later, and their moves are undone on both sides — while worker
+ * processes are SIGKILLed, Redis is restarted, PostgreSQL is stopped for five seconds and the
+ * network fails 30% of calls.
  */
 const log = (line: string) => console.info(line);
 const SUMIDA = "131075";
@@ -34,16 +36,20 @@ afterAll(async () => {
 }, 120_000);
 
 describe("pipeline under faults (Redis queue), through completion", () => {
-  it("every move reaches 完了 on both sides, each message with one effect, each person's updates in order", async () => {
-    const planned = planMoves(
-      lab.world,
-      [
-        { from: SUMIDA, to: TAITO, count: 9 },
-        { from: TAITO, to: SUMIDA, count: 6 },
-        { from: KOTO, to: SUMIDA, count: 4 },
-        { from: SUMIDA, to: KOTO, count: 3 },
-      ],
-      { completion: true },
+  it("every move reaches 完了 on both sides (or is cancelled on both sides), each message with one effect, each person's updates in order", async () => {
+    const planned = withCancellations(
+      planMoves(
+        lab.world,
+        [
+          { from: SUMIDA, to: TAITO, count: 9 },
+          { from: TAITO, to: SUMIDA, count: 6 },
+          { from: KOTO, to: SUMIDA, count: 4 },
+          { from: SUMIDA, to: KOTO, count: 3 },
+        ],
+        { completion: true },
+      ),
+      4,
+      10_000,
     );
     const moves: Move[] = [];
     const counter = playCounter(lab, moves, log);

@@ -27,7 +27,10 @@ import { addressSystems } from "../../mocks/address-systems.js";
 import { type Served, serveJukiNet } from "../../mocks/juki-net/testing.js";
 import { type MockSystem, serve } from "../../mocks/kit.js";
 import { addHistory, markSubmitted, upsertDraft } from "../../portal/applications/applications.queries.js";
+import { type CancelResult, cancelApplication } from "../../portal/applications/applications.server.js";
 import { newReceiptNumber } from "../../portal/applications/receipt-number.js";
+import type { Session } from "../../portal/auth/session.server.js";
+import type { PortalServices } from "../../portal/services.server.js";
 import { createTestPki } from "../../portal/signing/test-pki.js";
 import { freePort } from "../support/free-port.js";
 import { type SpawnedRedis, spawnRedis } from "../support/redis-server.js";
@@ -107,6 +110,8 @@ export interface Lab {
   /** The lab's server processes, for CPU accounting (PostgreSQL: the postmaster, whose backends are its children). */
   serverPids(): { postgres?: number; redis?: number; workers: number[] };
   submit(people: WorldPerson[], destinationLgCode: string): Promise<string>;
+  /** The resident's 「取り消す」, through the portal's own cancelApplication; retried while PostgreSQL is down. */
+  cancel(applicationId: string): Promise<CancelResult>;
   close(): Promise<void>;
 }
 
@@ -502,6 +507,13 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
           });
         }, 120_000);
         return doc.applicationId;
+      },
+      async cancel(applicationId) {
+        // What the portal's action has: its database, a clock, a logger, and the holder's session
+        // (submit files each application as holder-<id>).
+        const services = { db: portal, now: () => new Date(), logger: silent } as unknown as PortalServices;
+        const session = { holderSub: `holder-${applicationId}` } as unknown as Session;
+        return retrying(() => cancelApplication(services, session, applicationId), 120_000);
       },
       async close() {
         closing = true;

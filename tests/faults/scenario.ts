@@ -22,6 +22,26 @@ export interface PlannedMove {
   destination: string;
   people: WorldPerson[];
   expected: ApplicationStatus;
+  /** The resident presses 「取り消す」 this long after submitting (the counter leaves it alone). */
+  cancelAfterMs?: number;
+}
+
+/**
+ * Marks `count` of the moves between two hosted municipalities to be cancelled by their residents,
+ * spread over the run: from at once (the cancellation may overtake the intake) to `withinMs` after
+ * submission (the reservation is waiting by then). Their final status is 取消済み.
+ */
+export function withCancellations(planned: PlannedMove[], count: number, withinMs: number): PlannedMove[] {
+  const hosted = planned.filter((p) => p.kind === "hosted");
+  if (hosted.length < count) throw new Error(`${count} cancellations asked, ${hosted.length} hosted moves`);
+  const step = Math.max(1, Math.floor(hosted.length / count));
+  const chosen = new Set(Array.from({ length: count }, (_, i) => hosted[i * step]!));
+  let i = 0;
+  return planned.map((p) =>
+    chosen.has(p)
+      ? { ...p, expected: "cancelled", cancelAfterMs: Math.round((withinMs * i++) / Math.max(1, count - 1)) }
+      : p,
+  );
 }
 
 /**
@@ -64,12 +84,23 @@ export async function submitAll(
   moves: Move[] = [],
 ): Promise<Move[]> {
   const started = Date.now();
+  const cancellations: Promise<void>[] = [];
   for (const [i, p] of planned.entries()) {
     await sleep(Math.max(0, started + (spreadMs * i) / planned.length - Date.now()));
     const submittedAt = Date.now();
     const applicationId = await lab.submit(p.people, p.destination);
     moves.push({ ...p, applicationId, submittedAt });
+    if (p.cancelAfterMs !== undefined) {
+      cancellations.push(
+        sleep(p.cancelAfterMs).then(async () => {
+          const outcome = await lab.cancel(applicationId);
+          // Retried after a lost answer, the first attempt may already have cancelled it.
+          if (outcome.kind === "notFound") throw new Error(`cancellation: application not found`);
+        }),
+      );
+    }
   }
+  await Promise.all(cancellations);
   return moves;
 }
 
@@ -158,7 +189,7 @@ export function playCounter(lab: Lab, moves: Move[], log: (line: string) => void
     while (!stopped) {
       for (const m of [...moves]) {
         if (stopped) break;
-        if (completedAt.has(m.applicationId)) continue;
+        if (completedAt.has(m.applicationId) || m.cancelAfterMs !== undefined) continue;
         try {
           if (m.kind === "toStandIn") {
             const pending = lab.jukiNet.system.state.pendingMoveIns.get(m.applicationId);
