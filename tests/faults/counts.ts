@@ -12,7 +12,8 @@ import type { Lab } from "./harness.js";
  * as a table in the Jepsen style; `problems` lists every violation in words (no personal data).
  */
 
-export type MoveKind = "hosted" | "fromStandIn" | "toStandIn";
+/** Between two hosted municipalities, from or to the stand-in, or a 転居 inside one municipality. */
+export type MoveKind = "hosted" | "fromStandIn" | "toStandIn" | "relocation";
 
 export interface Move {
   applicationId: string;
@@ -214,7 +215,7 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
   if (histDup > 0) problems.push(`${histDup} repeated status(es) in the portal's history`);
   if (histOoo > 0) problems.push(`${histOoo} status(es) went backwards in the portal's history`);
   rows.push({
-    what: "転出証明書情報 → reservation",
+    what: "転出証明書情報 / 転居予約 → reservation",
     sent: resvExpected,
     delivered: resvMade,
     duplicated: resvDup,
@@ -227,7 +228,7 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
 
   // 5. The register: one scheduled 転出 per person of a hosted origin.
   const hostedMovers = moves
-    .filter((m) => m.kind !== "fromStandIn" && m.expected !== "cancelled")
+    .filter((m) => m.kind !== "fromStandIn" && m.kind !== "relocation" && m.expected !== "cancelled")
     .flatMap((m) => m.people);
   const ids = hostedMovers.map(worldResidentId);
   const changes = new Map<string, number>();
@@ -317,7 +318,7 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
     problems.push(`${idSent - idApplied} identity update(s) never applied at the network`);
 
   // Completion: 特例転入 at the destination, 転出確定 at the origin (both sides).
-  const completing = moves.filter((m) => m.expected === "completed");
+  const completing = moves.filter((m) => m.expected === "completed" && m.kind !== "relocation");
   if (completing.length > 0) {
     const codesIn = async (kind: string, pairs: { lg: string; code: string }[]) => {
       const counts = new Map<string, number>();
@@ -422,6 +423,36 @@ export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
     if (annexDup > 0) problems.push(`${annexDup} extra 附票 entries at the 本籍地`);
     if (annexMade !== annexSent)
       problems.push(`${annexSent - annexMade} 附票通知 never recorded at the 本籍地`);
+  }
+
+  // 転居: each person's address changed once, in the same municipality, still active there.
+  const relocations = moves.filter((m) => m.kind === "relocation" && m.expected === "completed");
+  if (relocations.length > 0) {
+    const people = relocations.flatMap((m) => m.people.map((p) => ({ m, p })));
+    const found = await sql<{ resident_code: string; lg_code: string; status: string; n: number }>`
+      select r.resident_code, r.lg_code, r.status, count(c.id)::int as n
+      from register.resident r
+      left join register.resident_change c on c.resident_id = r.id and c.kind = 'relocation'
+      where r.resident_code = any(${people.map(({ p }) => p.residentCode)}) group by 1, 2, 3`.execute(a);
+    let made = 0;
+    let dup = 0;
+    for (const { m, p } of people) {
+      const rows = found.rows.filter((r) => r.resident_code === p.residentCode);
+      const here = rows.find((r) => r.lg_code === m.origin);
+      if (rows.length === 1 && here?.status === "active" && here.n >= 1) made++;
+      dup += Math.max(0, (here?.n ?? 0) - 1);
+    }
+    rows.push({
+      what: "転居予約 → 転居 in the register",
+      sent: people.length,
+      delivered: made,
+      duplicated: dup,
+      lost: people.length - made,
+      outOfOrder: 0,
+    });
+    if (dup > 0) problems.push(`${dup} extra 転居 change(s)`);
+    if (made !== people.length)
+      problems.push(`${people.length - made} person(s) whose 転居 was not recorded`);
   }
 
   // Cancellations (both municipalities hosted): the origin cancelled each person's scheduled 転出

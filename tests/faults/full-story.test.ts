@@ -7,9 +7,10 @@ import { planMoves, playCounter, settle, submitAll, withCancellations } from "./
 import { syntheticWorld } from "./world.js";
 
 /**
- * Fault test (issue 5), the whole story: 22 moves across 墨田区, 台東区 and the stand-in 江東区,
- * from portal submission through intake, the 転出証明書情報, the reservation, the counter's
- * 特例転入 (completeSpecialMoveIn, played by the test while residents arrive), the 転入通知 and the
+ * Fault test (issue 5), the whole story: 22 moves across 墨田区, 台東区 and the stand-in 江東区, and
+ * four 転居 inside 墨田区 and 台東区, from portal submission through intake, the 転出証明書情報 (or
+ * the 転居予約), the reservation, the counter's
+ * 特例転入 or 転居 (played by the test while residents arrive), the 転入通知 and the
  * 転出確定 at the origin, to 完了 in the portal; four residents press 「取り消す」 instead, from at once
  * after filing to ten seconds later, and their moves are undone on both sides — while worker
  * processes are SIGKILLed, Redis is restarted, PostgreSQL is stopped for five seconds and the
@@ -24,7 +25,7 @@ let lab: Lab;
 
 beforeAll(async () => {
   const world = syntheticWorld(loadWorld(), {
-    households: { [SUMIDA]: 12, [TAITO]: 6, [KOTO]: 4 },
+    households: { [SUMIDA]: 14, [TAITO]: 8, [KOTO]: 4 },
     seed: 37,
     today: tokyoToday(),
   });
@@ -45,6 +46,8 @@ describe("pipeline under faults (Redis queue), through completion", () => {
           { from: TAITO, to: SUMIDA, count: 6 },
           { from: KOTO, to: SUMIDA, count: 4 },
           { from: SUMIDA, to: KOTO, count: 3 },
+          { from: SUMIDA, to: SUMIDA, count: 2 },
+          { from: TAITO, to: TAITO, count: 2 },
         ],
         { completion: true },
       ),

@@ -109,7 +109,8 @@ export interface Lab {
   killWorker(index: number): void;
   /** The lab's server processes, for CPU accounting (PostgreSQL: the postmaster, whose backends are its children). */
   serverPids(): { postgres?: number; redis?: number; workers: number[] };
-  submit(people: WorldPerson[], destinationLgCode: string): Promise<string>;
+  /** Files as the portal does: a 転出届 + 転入予約 (default), or a 転居予約 inside the filer's municipality. */
+  submit(people: WorldPerson[], destinationLgCode: string, kind?: "moveOut" | "relocation"): Promise<string>;
   /** The resident's 「取り消す」, through the portal's own cancelApplication; retried while PostgreSQL is down. */
   cancel(applicationId: string): Promise<CancelResult>;
   close(): Promise<void>;
@@ -466,12 +467,15 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         counters.kills++;
         w.child.kill("SIGKILL");
       },
-      async submit(people, destinationLgCode) {
+      async submit(people, destinationLgCode, kind = "moveOut") {
         const d = municipality(opts.world, destinationLgCode);
-        const doc = applicationFor(people, {
-          destination: { lgCode: d.lgCode, name: d.name, town: d.towns[0]?.name ?? "本町" },
-          today,
-        });
+        const doc = {
+          ...applicationFor(people, {
+            destination: { lgCode: d.lgCode, name: d.name, town: d.towns[0]?.name ?? "本町" },
+            today,
+          }),
+          kind,
+        };
         const seal = await sealed(doc, signer, publicJwk);
         const { digest, signature } = signer.sign(doc);
         // As the portal's submit action does, in one transaction; retried while PostgreSQL is
@@ -502,7 +506,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
             await enqueue(trx, "portal", {
               queue: "intake",
               lgCode: doc.origin.lgCode,
-              data: { applicationId: doc.applicationId, kind: "moveOut", sealed: seal },
+              data: { applicationId: doc.applicationId, kind, sealed: seal },
             });
           });
         }, 120_000);

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { completeSpecialMoveIn } from "../../backoffice/pipeline/completion.js";
+import { completeRelocation, completeSpecialMoveIn } from "../../backoffice/pipeline/completion.js";
 import type { Actor } from "../../backoffice/register/authorization.js";
 import { RegisterValidationError } from "../../backoffice/register/errors.js";
 import { processors } from "../../jobs/processors/index.js";
@@ -62,7 +62,14 @@ export function planMoves(world: World, routes: Route[], opts: { completion?: bo
       );
     used.set(r.from, start + r.count);
     for (const people of households.slice(start, start + r.count)) {
-      const kind: MoveKind = !hosted(r.from) ? "fromStandIn" : hosted(r.to) ? "hosted" : "toStandIn";
+      const kind: MoveKind =
+        r.from === r.to
+          ? "relocation"
+          : !hosted(r.from)
+            ? "fromStandIn"
+            : hosted(r.to)
+              ? "hosted"
+              : "toStandIn";
       out.push({
         kind,
         origin: r.from,
@@ -88,7 +95,11 @@ export async function submitAll(
   for (const [i, p] of planned.entries()) {
     await sleep(Math.max(0, started + (spreadMs * i) / planned.length - Date.now()));
     const submittedAt = Date.now();
-    const applicationId = await lab.submit(p.people, p.destination);
+    const applicationId = await lab.submit(
+      p.people,
+      p.destination,
+      p.kind === "relocation" ? "relocation" : "moveOut",
+    );
     moves.push({ ...p, applicationId, submittedAt });
     if (p.cancelAfterMs !== undefined) {
       cancellations.push(
@@ -212,7 +223,7 @@ export function playCounter(lab: Lab, moves: Move[], log: (line: string) => void
             .where("lg_code", "=", m.destination)
             .executeTakeFirst();
           if (!r || (r.status !== "waiting" && r.status !== "completed")) continue;
-          await completeSpecialMoveIn(
+          await (m.kind === "relocation" ? completeRelocation : completeSpecialMoveIn)(
             { db: lab.db, keys: lab.keys, actor: clerk(m.destination), today: lab.today },
             { requestKey: `counter:${m.applicationId}`, lgCode: m.destination, reservationId: r.id },
           );
