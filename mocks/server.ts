@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "../lib/logger.js";
 import { onShutdown } from "../lib/shutdown.js";
 import { loadWorld, type World } from "../lib/world.js";
 import { addressSystems } from "./address-systems.js";
+import type { IdentityChange } from "./card-idp/index.js";
 import { cardManagement } from "./card-management.js";
 import { immigration } from "./immigration.js";
 import { jukiNet } from "./juki-net/index.js";
@@ -106,14 +107,14 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: "mocks" });
   const queue = env.REDIS_URL || env.QUEUE_DATABASE_URL ? queueConfigFrom(env) : undefined;
   if (!queue) logger.warn("no REDIS_URL or QUEUE_DATABASE_URL: 住基ネット mailboxes are pollable only");
-  // The 住基ネット stand-in tells the JPKI CA of new addresses (it revokes 署名用電子証明書 then);
+  // The 住基ネット stand-in tells the JPKI CA of new addresses and names (it revokes 署名用電子証明書 then);
   // the card IdP starts after the others, so updates before that are not passed on.
-  let cardIdpStarted: { addressChanged(c: { residentCode: string; addressLine: string }): void } | undefined;
+  let cardIdpStarted: { identityChanged(c: IdentityChange): void } | undefined;
   const mocks = await startMocks(world, env.MOCKS_PORT, {
     dataDir: env.DATA_DIR,
     queue,
     logger,
-    onIdentityUpdate: (u) => cardIdpStarted?.addressChanged(u),
+    onIdentityUpdate: (u) => cardIdpStarted?.identityChanged(u),
   });
   const cardIdpPort = env.MOCKS_PORT + CARD_IDP_OFFSET;
   // Imported here, not at the top: scripts/start.ts imports this module for the port list, and

@@ -87,6 +87,8 @@ export interface CardTerminal {
     cardId: string;
     newPin: string;
     address: { line: string; prefecture?: string; city?: string };
+    /** The name as the register has it now: the new certificate carries it. */
+    name?: { family: string; given: string };
   }): Promise<ReissueOutcome>;
 }
 

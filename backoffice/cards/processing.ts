@@ -319,6 +319,7 @@ async function send(
           line: resident?.addressLine ?? "",
           ...(municipality ? { prefecture: municipality.prefecture, city: municipality.name } : {}),
         },
+        ...(resident ? { name: { family: resident.familyName, given: resident.givenName } } : {}),
       });
       if (issued.kind === "badPin") throw new RegisterValidationError({ newSignPin: issued.message });
       if (issued.kind === "unknownCard")

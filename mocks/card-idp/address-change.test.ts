@@ -1,14 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WorldPerson } from "../../lib/world.js";
-import { startTestIdp, type TestIdp } from "./test-support.js";
+import { loadWorld, type WorldPerson } from "../../lib/world.js";
+import { startTestIdp, type TestIdp, testWorld } from "./test-support.js";
 
 /**
- * J-LIS revokes a 署名用電子証明書 when the holder's address changes (the 住基ネット stand-in
- * passes each identity update on: mocks/server.ts); the 利用者証明用 certificate stays valid.
+ * J-LIS revokes a 署名用電子証明書 when the holder's address or name changes (the 住基ネット
+ * stand-in passes each identity update on: mocks/server.ts); the 利用者証明用 certificate stays
+ * valid.
  */
 let t: TestIdp;
 beforeAll(async () => {
-  t = await startTestIdp();
+  // The test world's holders share one 住民票コード; the two used here get their own (valid ones,
+  // borrowed from the world file), so that a change heard for one touches no one else.
+  const { world } = testWorld();
+  const template = world.people[0]!.residentCode;
+  const codes = loadWorld()
+    .people.map((p) => p.residentCode)
+    .filter((c) => c !== template);
+  const own: Record<string, string> = { active: codes[0]!, second: codes[1]! };
+  world.people = world.people.map((p) =>
+    own[p.name.given] ? { ...p, residentCode: own[p.name.given]! } : p,
+  );
+  t = await startTestIdp({ world });
 });
 afterAll(async () => {
   await t?.close();
@@ -21,30 +33,52 @@ const status = async (serial: string) =>
     expired: boolean;
   };
 
-describe("address change", () => {
-  it("revokes the valid signing certificate of a person whose address changed; the same address keeps it", async () => {
-    let moving: WorldPerson | undefined;
-    for (const p of t.world.people) {
-      if (!p.card?.signCert || p.card.status !== "active") continue;
-      const s = await status(p.card.signCert.serial);
-      if (s.status === "good" && !s.expired) moving = p;
-    }
-    if (!moving) throw new Error("the test world needs a card with a valid signing certificate");
+/** A test-world holder (a valid signing certificate) by its key, the given name. */
+function holder(key: string): WorldPerson {
+  const p = t.world.people.find((x) => x.name.given === key);
+  if (!p?.card?.signCert) throw new Error(`the test world has no holder ${key} with a signing certificate`);
+  return p;
+}
 
-    // The same address (a correction of something else, or an update heard before): kept.
-    t.idp.addressChanged({ residentCode: moving.residentCode, addressLine: moving.address.line });
+describe("address or name change", () => {
+  it("revokes the valid signing certificate of a person whose address changed; the same address keeps it", async () => {
+    const moving = holder("active");
     expect((await status(moving.card!.signCert!.serial)).status).toBe("good");
 
-    t.idp.addressChanged({ residentCode: moving.residentCode, addressLine: "東京都台東区上野三丁目5番2号" });
+    // The same address (a correction of something else, or an update heard before): kept.
+    t.idp.identityChanged({ residentCode: moving.residentCode, addressLine: moving.address.line });
+    expect((await status(moving.card!.signCert!.serial)).status).toBe("good");
+
+    t.idp.identityChanged({ residentCode: moving.residentCode, addressLine: "東京都台東区上野三丁目5番2号" });
     expect(await status(moving.card!.signCert!.serial)).toMatchObject({
       status: "revoked",
       reason: "addressChange",
     });
     expect((await status(moving.card!.authCert.serial)).status).toBe("good");
     // Heard again (a repeated update): nothing more happens.
-    t.idp.addressChanged({ residentCode: moving.residentCode, addressLine: "東京都台東区上野三丁目5番2号" });
+    t.idp.identityChanged({ residentCode: moving.residentCode, addressLine: "東京都台東区上野三丁目5番2号" });
     expect((await status(moving.card!.signCert!.serial)).status).toBe("revoked");
     // Someone without a card in the stand-in's world: ignored.
-    expect(() => t.idp.addressChanged({ residentCode: "00000000000", addressLine: "x" })).not.toThrow();
+    expect(() => t.idp.identityChanged({ residentCode: "00000000000", addressLine: "x" })).not.toThrow();
+  });
+
+  it("revokes it when the name changes (nameChange), not when the same name and address are heard", async () => {
+    const renamed = holder("second");
+    const serial = renamed.card!.signCert!.serial;
+    expect((await status(serial)).status).toBe("good");
+    const same = { family: renamed.name.family, given: renamed.name.given };
+    t.idp.identityChanged({
+      residentCode: renamed.residentCode,
+      addressLine: renamed.address.line,
+      name: same,
+    });
+    expect((await status(serial)).status).toBe("good");
+    t.idp.identityChanged({
+      residentCode: renamed.residentCode,
+      addressLine: renamed.address.line,
+      name: { ...same, family: `${same.family}改` },
+    });
+    expect(await status(serial)).toMatchObject({ status: "revoked", reason: "nameChange" });
+    expect((await status(renamed.card!.authCert.serial)).status).toBe("good");
   });
 });

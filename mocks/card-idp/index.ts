@@ -5,7 +5,6 @@ import { createHealthHandler } from "../../lib/health.js";
 import { createLogger, type Logger } from "../../lib/logger.js";
 import { devKeyPair, devSecret } from "../../lib/secrets.js";
 import type { World } from "../../lib/world.js";
-import { normalizeAddress } from "../juki-net/matching.js";
 import { MockJpkiCa } from "./ca.js";
 import { ClientAssertionVerifier } from "./client-auth.js";
 import { buildHolders, certificatesBySerial, signCertStatus, tokyoDate } from "./holders.js";
@@ -25,12 +24,20 @@ import {
 } from "./realms.js";
 import { signingRoutes } from "./signing.js";
 import { StateStore } from "./state.js";
-import { applyReissues, terminalRoutes } from "./terminal.js";
+import { applyReissues, signCertChange, terminalRoutes } from "./terminal.js";
 
 /**
  * The card IdP stand-in (contract: docs/contracts/card-idp.md): on one port, the card realm
  * (/card), the staff realm (/staff) and the mock JPKI CA (/jpki), with /healthz and /readyz.
  */
+
+/** What the 住基ネット stand-in passes on of an applied identity update. */
+export interface IdentityChange {
+  residentCode: string;
+  addressLine: string;
+  /** The name in kanji (the 署名用電子証明書 carries it). */
+  name?: { family: string; given: string };
+}
 
 export interface CardIdpOptions {
   world: World;
@@ -49,12 +56,12 @@ export interface CardIdpOptions {
 export interface CardIdp {
   url: string;
   /**
-   * The 住基ネット stand-in heard of a person's new address (an identity update): as J-LIS does,
-   * the JPKI CA revokes a valid 署名用電子証明書 whose address is no longer the person's
-   * (reason addressChange). A certificate already carrying the new address (issued at the
-   * counter before the update arrived) is kept.
+   * The 住基ネット stand-in heard of a person's identity information (an identity update): as
+   * J-LIS does, the JPKI CA revokes a valid 署名用電子証明書 whose address or name is no longer the
+   * person's (reason addressChange or nameChange). A certificate already carrying the new address
+   * and name (issued at the counter before the update arrived) is kept.
    */
-  addressChanged(change: { residentCode: string; addressLine: string }): void;
+  identityChanged(change: IdentityChange): void;
   close(): Promise<void>;
 }
 
@@ -250,19 +257,15 @@ export async function startCardIdp(opts: CardIdpOptions): Promise<CardIdp> {
   });
   return {
     url: publicUrl,
-    addressChanged({ residentCode, addressLine }) {
+    identityChanged({ residentCode, addressLine, name }) {
       for (const holder of holders) {
         const sign = holder.card.signCert;
         if (holder.person.residentCode !== residentCode || !sign) continue;
-        const certAddress =
-          state.state.reissued[holder.card.cardNumber]?.address.line ?? holder.person.address.line;
-        if (normalizeAddress(certAddress) === normalizeAddress(addressLine)) continue;
+        const reason = signCertChange(holder, { addressLine, ...(name ? { name } : {}) });
+        if (!reason) continue;
         if (signCertStatus(holder, state.state, tokyoDate(now())) !== "valid") continue;
-        state.revoke(sign.serial, "addressChange", now());
-        logger.info(
-          { kind: "sign", reason: "addressChange" },
-          "signing certificate revoked on an address change",
-        );
+        state.revoke(sign.serial, reason, now());
+        logger.info({ kind: "sign", reason }, "signing certificate revoked on a change of address or name");
       }
     },
     close: () =>

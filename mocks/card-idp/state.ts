@@ -14,7 +14,7 @@ const stateSchema = z.object({
   /**
    * 署名用電子証明書 issued at the counter (card-terminal API), by card number: the new serial,
    * its expiry, the new signing PIN (what the card's chip would hold; this is a stand-in) and
-   * the address written into it. Applied over the world file's card at start.
+   * the address and name written into it. Applied over the world file's card at start.
    */
   reissued: z
     .record(
@@ -29,6 +29,8 @@ const stateSchema = z.object({
           prefecture: z.string().optional(),
           city: z.string().optional(),
         }),
+        /** The name written into it (absent in state written before names were recorded). */
+        name: z.object({ family: z.string(), given: z.string() }).optional(),
       }),
     )
     .default({}),

@@ -265,6 +265,28 @@ describe("counter terminal: a new 署名用電子証明書 after a change of add
     expect(again).toMatchObject({ kind: "refused", reason: "sign_cert_valid" });
   });
 
+  it("a valid certificate with the old name is revoked (nameChange) and replaced; the new one is kept when the update is heard", async () => {
+    const v = t.variants.revokedauth!;
+    const p = person(v);
+    const oldSerial = p.card!.signCert!.serial;
+    const name = { family: "改姓", given: p.name.given };
+    const issued = await terminal.reissueSignCert({
+      requestId: "r-renamed",
+      cardId: await cardIdOf(v),
+      newPin: "Renamed2026",
+      address: { line: p.address.line },
+      name,
+    });
+    expect(issued).toMatchObject({ kind: "issued", repeated: false });
+    const old = await (await fetch(`${t.base}/jpki/certificates/${oldSerial}/status`)).json();
+    expect(old).toMatchObject({ status: "revoked", reason: "nameChange" });
+    // The 住基ネット's identity update with the new name arrives after the counter issued: kept.
+    t.idp.identityChanged({ residentCode: p.residentCode, addressLine: p.address.line, name });
+    if (issued.kind !== "issued") throw new Error("not issued");
+    const fresh = await (await fetch(`${t.base}/jpki/certificates/${issued.serial}/status`)).json();
+    expect(fresh).toMatchObject({ status: "good" });
+  });
+
   it("no signing certificate for a child under 15", async () => {
     const v = t.variants.child!;
     const out = await terminal.reissueSignCert({

@@ -63,6 +63,8 @@ const reissueSchema = z.object({
     prefecture: z.string().max(20).optional(),
     city: z.string().max(40).optional(),
   }),
+  /** The holder's name as the register has it now (after a name change, the new one). */
+  name: z.object({ family: z.string().min(1).max(100), given: z.string().max(100) }).optional(),
 });
 
 /** Applies the signing certificates issued at the counter (state) over the world file's cards. */
@@ -90,6 +92,7 @@ function install(
   };
   holder.person = {
     ...holder.person,
+    ...(entry.name ? { name: { ...holder.person.name, ...entry.name } } : {}),
     address: {
       ...holder.person.address,
       line: entry.address.line,
@@ -103,6 +106,25 @@ function install(
     expiresOn: entry.expiresOn,
     holder,
   });
+}
+
+/**
+ * What a holder's valid 署名用電子証明書 no longer matches (J-LIS revokes it when the address or the
+ * name written into it changes): the revocation reason, or undefined when both still match. The
+ * holder carries the certificate's current address and name (install() applies a reissue).
+ */
+export function signCertChange(
+  holder: Holder,
+  now: { addressLine: string; name?: { family: string; given: string } },
+): "addressChange" | "nameChange" | undefined {
+  if (normalizeAddress(now.addressLine) !== normalizeAddress(holder.person.address.line))
+    return "addressChange";
+  if (
+    now.name &&
+    (now.name.family !== holder.person.name.family || now.name.given !== holder.person.name.given)
+  )
+    return "nameChange";
+  return undefined;
 }
 
 /** The 5th birthday after issuance (署名用電子証明書の有効期限), not after the card's own expiry. */
@@ -249,7 +271,7 @@ export function terminalRoutes(o: TerminalOptions): express.Router {
     if (!(await authenticate(req.body, res, "/sign-cert/reissue"))) return;
     const parsed = reissueSchema.safeParse(req.body);
     if (!parsed.success) return void invalid(res, parsed.error);
-    const { requestId, cardId, newPin, address } = parsed.data;
+    const { requestId, cardId, newPin, address, name } = parsed.data;
     const known =
       reissueAnswers.get(requestId) ??
       (() => {
@@ -274,14 +296,14 @@ export function terminalRoutes(o: TerminalOptions): express.Router {
     const cardReason = cardRefusal(holder, t);
     if (cardReason) return void refused(res, cardReason);
     const current = signCertStatus(holder, o.state.state, t);
-    // A valid certificate that still carries the old address is what a move revokes: the CA
-    // revokes it (addressChange) and issues the new one. With the same address, nothing to do.
-    const moved = normalizeAddress(address.line) !== normalizeAddress(holder.person.address.line);
-    if (current === "valid" && !moved) {
+    // A valid certificate that still carries the old address or name is what a move or a name
+    // change revokes: the CA revokes it and issues the new one. Nothing changed: nothing to do.
+    const changed = signCertChange(holder, { addressLine: address.line, ...(name ? { name } : {}) });
+    if (current === "valid" && !changed) {
       return void res.status(409).json({
         error: "card_refused",
         reason: "sign_cert_valid",
-        message: "署名用電子証明書は有効です（住所も変わっていません）。新しい証明書は発行しません。",
+        message: "署名用電子証明書は有効です（住所も氏名も変わっていません）。新しい証明書は発行しません。",
       });
     }
     // No 署名用電子証明書 for a child under 15.
@@ -292,12 +314,9 @@ export function terminalRoutes(o: TerminalOptions): express.Router {
         error_description: "newPin: 英字と数字を組み合わせた6〜16文字で設定してください",
       });
     }
-    if (current === "valid" && holder.card.signCert) {
-      o.state.revoke(holder.card.signCert.serial, "addressChange", o.now());
-      o.logger.info(
-        { kind: "sign", reason: "addressChange" },
-        "card terminal: old signing certificate revoked",
-      );
+    if (current === "valid" && holder.card.signCert && changed) {
+      o.state.revoke(holder.card.signCert.serial, changed, o.now());
+      o.logger.info({ kind: "sign", reason: changed }, "card terminal: old signing certificate revoked");
     }
     const entry = {
       requestId,
@@ -306,6 +325,7 @@ export function terminalRoutes(o: TerminalOptions): express.Router {
       issuedAt: o.now().toISOString(),
       pin: newPin,
       address,
+      ...(name ? { name } : {}),
     };
     o.state.recordReissue(holder.card.cardNumber, entry);
     install(holder, o.certificates, entry);

@@ -40,7 +40,12 @@ let system: JukiNetSystem;
 let cs: CsClient;
 const server = setupServer();
 /** What the stand-in passed on to the other stand-ins (mocks/server.ts: J-LIS's JPKI). */
-const heard: { residentCode: string; reason: string; addressLine: string }[] = [];
+const heard: {
+  residentCode: string;
+  reason: string;
+  addressLine: string;
+  name: { family: string; given: string };
+}[] = [];
 
 beforeAll(() => {
   data = tempDataDir();
@@ -103,7 +108,12 @@ describe("identity updates", () => {
     expect(again).toEqual(first);
     // Passed on once, with the new address, not for the repeat.
     expect(heard).toEqual([
-      { residentCode: local.residentCode, reason: "relocation", addressLine: `${local.address.line}別館` },
+      {
+        residentCode: local.residentCode,
+        reason: "relocation",
+        addressLine: `${local.address.line}別館`,
+        name: { family: local.name.family, given: local.name.given },
+      },
     ]);
     expect(system.state.history(local.residentCode)).toHaveLength(length);
     const stats = (await (await fetch(`${BASE}/cs/stats`)).json()) as { identity: { duplicates: number } };

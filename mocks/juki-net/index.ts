@@ -49,7 +49,12 @@ export interface JukiNetOptions {
    * Called once per identity update applied (not for a repeated one), after it is recorded: how
    * J-LIS hears of changes (the JPKI CA revokes 署名用電子証明書 on an address change).
    */
-  onIdentityUpdate?: (update: { residentCode: string; reason: string; addressLine: string }) => void;
+  onIdentityUpdate?: (update: {
+    residentCode: string;
+    reason: string;
+    addressLine: string;
+    name: { family: string; given: string };
+  }) => void;
 }
 
 export interface JukiNetSystem extends MockSystem {
@@ -400,6 +405,7 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
           residentCode: u.residentCode,
           reason: u.reason,
           addressLine: u.identity.address.line,
+          name: { family: u.identity.name.family, given: u.identity.name.given },
         });
       } catch (err) {
         logger.warn({ err: (err as Error).message }, "identity update listener failed");
