@@ -27,6 +27,8 @@ export interface Move {
   submittedAt: number;
   /** Set when the resident cancels it (expected: cancelled). */
   cancelAfterMs?: number;
+  /** Cancelled just as the counter completes it: 完了 or 取消済み, whichever won (scenario.ts). */
+  raced?: boolean;
 }
 
 export interface Row {
@@ -47,10 +49,46 @@ export interface Report {
 
 const ORDER: ApplicationStatus[] = ["received", "moveOutAccepted", "awaitingVisit", "completed"];
 
-export async function countRun(lab: Lab, moves: Move[]): Promise<Report> {
+export async function countRun(lab: Lab, allMoves: Move[]): Promise<Report> {
   const rows: Row[] = [];
   const problems: string[] = [];
   const a = lab.admin;
+  // A cancellation raced against the counter: whichever won is what the rest must agree with —
+  // 完了 is counted as a completed move, 取消済み as a cancelled one.
+  const raced = allMoves.filter((m) => m.raced);
+  const racedStatus = new Map<string, string>();
+  if (raced.length > 0) {
+    for (const r of await a
+      .selectFrom("portal.application")
+      .select(["id", "status"])
+      .where(
+        "id",
+        "in",
+        raced.map((m) => m.applicationId),
+      )
+      .execute())
+      racedStatus.set(r.id, r.status);
+  }
+  const moves: Move[] = allMoves.map((m) =>
+    m.raced
+      ? { ...m, expected: racedStatus.get(m.applicationId) === "cancelled" ? "cancelled" : "completed" }
+      : m,
+  );
+  if (raced.length > 0) {
+    const won = (s: string) => raced.filter((m) => racedStatus.get(m.applicationId) === s).length;
+    const settled = won("completed") + won("cancelled");
+    rows.push({
+      what: "取り消し racing the counter → one outcome",
+      sent: raced.length,
+      delivered: settled,
+      duplicated: 0,
+      lost: raced.length - settled,
+      outOfOrder: 0,
+      note: `completed ${won("completed")}, cancelled ${won("cancelled")}; the rows below check each side agrees`,
+    });
+    if (settled !== raced.length)
+      problems.push(`${raced.length - settled} raced application(s) neither completed nor cancelled`);
+  }
   const state = lab.jukiNet.system.state;
   const consumed = new Set<string>(processors.map((p) => queues[p.queue].name));
 

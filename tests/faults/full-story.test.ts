@@ -9,12 +9,12 @@ import { syntheticWorld } from "./world.js";
 /**
  * Fault test (issue 5), the whole story: 22 moves across 墨田区, 台東区 and the stand-in 江東区, and
  * four 転居 inside 墨田区 and 台東区, from portal submission through intake, the 転出証明書情報 (or
- * the 転居予約), the reservation, the counter's
- * 特例転入 or 転居 (played by the test while residents arrive), the 転入通知 and the
- * 転出確定 at the origin, to 完了 in the portal; four residents press 「取り消す」 instead, from at once
- * after filing to ten seconds later, and their moves are undone on both sides — while worker
- * processes are SIGKILLed, Redis is restarted, PostgreSQL is stopped for five seconds and the
- * network fails 30% of calls.
+ * the 転居予約), the reservation, the counter's 特例転入 or 転居 (played by the test while residents
+ * arrive), the 転入通知 and the 転出確定 at the origin, to 完了 in the portal. Four residents press
+ * 「取り消す」 instead, from at once after filing to ten seconds later, and their moves are undone on
+ * both sides; two more press it just as the clerk completes their move (either wins, never both).
+ * All this while worker processes are SIGKILLed, Redis is restarted, PostgreSQL is stopped for five
+ * seconds and the network fails 30% of calls.
  */
 const log = (line: string) => console.info(line);
 const SUMIDA = "131075";
@@ -53,6 +53,7 @@ describe("pipeline under faults (Redis queue), through completion", () => {
       ),
       4,
       10_000,
+      { racingTheCounter: 2 },
     );
     const moves: Move[] = [];
     const counter = playCounter(lab, moves, log);

@@ -50,6 +50,7 @@ describe("pipeline under faults (PostgreSQL queue backend), through completion",
       ),
       4,
       10_000,
+      { racingTheCounter: 2 },
     );
     const moves: Move[] = [];
     const counter = playCounter(lab, moves, log);

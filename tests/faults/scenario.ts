@@ -24,6 +24,12 @@ export interface PlannedMove {
   expected: ApplicationStatus;
   /** The resident presses 「取り消す」 this long after submitting (the counter leaves it alone). */
   cancelAfterMs?: number;
+  /**
+   * The resident presses 「取り消す」 at the counter's moment: when the reservation is waiting, the
+   * cancellation and the completion are started together. Either may win, never both (decision
+   * 009): the final status is 完了 or 取消済み, and the register agrees on both sides.
+   */
+  raced?: boolean;
 }
 
 /**
@@ -31,17 +37,33 @@ export interface PlannedMove {
  * spread over the run: from at once (the cancellation may overtake the intake) to `withinMs` after
  * submission (the reservation is waiting by then). Their final status is 取消済み.
  */
-export function withCancellations(planned: PlannedMove[], count: number, withinMs: number): PlannedMove[] {
+export function withCancellations(
+  planned: PlannedMove[],
+  count: number,
+  withinMs: number,
+  opts: { racingTheCounter?: number } = {},
+): PlannedMove[] {
+  const raced = opts.racingTheCounter ?? 0;
   const hosted = planned.filter((p) => p.kind === "hosted");
-  if (hosted.length < count) throw new Error(`${count} cancellations asked, ${hosted.length} hosted moves`);
-  const step = Math.max(1, Math.floor(hosted.length / count));
-  const chosen = new Set(Array.from({ length: count }, (_, i) => hosted[i * step]!));
+  if (hosted.length < count + raced)
+    throw new Error(`${count + raced} cancellations asked, ${hosted.length} hosted moves`);
+  const step = Math.max(1, Math.floor(hosted.length / (count + raced)));
+  const picked = Array.from({ length: count + raced }, (_, i) => hosted[i * step]!);
+  const timed = new Set(picked.slice(0, count));
+  const racing = new Set(picked.slice(count));
   let i = 0;
   return planned.map((p) =>
-    chosen.has(p)
+    timed.has(p)
       ? { ...p, expected: "cancelled", cancelAfterMs: Math.round((withinMs * i++) / Math.max(1, count - 1)) }
-      : p,
+      : racing.has(p)
+        ? { ...p, raced: true }
+        : p,
   );
+}
+
+/** Whether an application is at its final portal status (a raced one: 完了 or 取消済み). */
+export function isFinalFor(m: Pick<PlannedMove, "expected" | "raced">, status: string | undefined): boolean {
+  return m.raced ? status === "completed" || status === "cancelled" : status === m.expected;
 }
 
 /**
@@ -127,7 +149,7 @@ export async function progress(lab: Lab, moves: Move[]) {
         .execute()
     ).map((r: { id: string; status: string }) => [r.id, r.status]),
   );
-  const final = moves.filter((m) => statuses.get(m.applicationId) === m.expected).length;
+  const final = moves.filter((m) => isFinalFor(m, statuses.get(m.applicationId))).length;
   const consumed = processors.map((p) => queues[p.queue].name);
   const pending = await sql<{ n: number }>`
     select (select count(*) from messaging.outbox o where o.queue = any(${consumed})
@@ -196,11 +218,41 @@ export function playCounter(lab: Lab, moves: Move[], log: (line: string) => void
     const s = lab.world.staff.find((x) => x.lgCode === lgCode && x.roles.includes("clerk"));
     return { staffId: s?.id ?? `faults-clerk-${lgCode}`, lgCode, roles: ["clerk"] };
   };
+  const racesStarted = new Set<string>();
+  const races: Promise<void>[] = [];
+  const race = (m: Move, reservationId: string): Promise<void> => {
+    // The first race starts both at once (the clerk, in process, is usually quicker); each later
+    // one gives the cancellation 3 s more to cross the queue and the network before the clerk.
+    const clerkDelayMs = 3_000 * races.length;
+    const done = (async () => {
+      const complete = async () => {
+        await sleep(clerkDelayMs);
+        for (;;) {
+          try {
+            await completeSpecialMoveIn(
+              { db: lab.db, keys: lab.keys, actor: clerk(m.destination), today: lab.today },
+              { requestKey: `counter:${m.applicationId}`, lgCode: m.destination, reservationId },
+            );
+            return;
+          } catch (err) {
+            // Refused: the cancellation won (the reservation is closed). Anything else: again.
+            if (err instanceof RegisterValidationError || stopped) return;
+            await sleep(300);
+          }
+        }
+      };
+      await Promise.all([lab.cancel(m.applicationId), complete()]);
+      completedAt.set(m.applicationId, Date.now());
+    })();
+    races.push(done);
+    return done;
+  };
   const loop = (async () => {
     while (!stopped) {
       for (const m of [...moves]) {
         if (stopped) break;
         if (completedAt.has(m.applicationId) || m.cancelAfterMs !== undefined) continue;
+        if (m.raced && racesStarted.has(m.applicationId)) continue;
         try {
           if (m.kind === "toStandIn") {
             const pending = lab.jukiNet.system.state.pendingMoveIns.get(m.applicationId);
@@ -223,6 +275,12 @@ export function playCounter(lab: Lab, moves: Move[], log: (line: string) => void
             .where("lg_code", "=", m.destination)
             .executeTakeFirst();
           if (!r || (r.status !== "waiting" && r.status !== "completed")) continue;
+          if (m.raced && r.status === "waiting") {
+            // The resident cancels just as the clerk completes: both at once; one of them wins.
+            racesStarted.add(m.applicationId);
+            void race(m, r.id);
+            continue;
+          }
           await (m.kind === "relocation" ? completeRelocation : completeSpecialMoveIn)(
             { db: lab.db, keys: lab.keys, actor: clerk(m.destination), today: lab.today },
             { requestKey: `counter:${m.applicationId}`, lgCode: m.destination, reservationId: r.id },
@@ -246,6 +304,7 @@ export function playCounter(lab: Lab, moves: Move[], log: (line: string) => void
     async stop() {
       stopped = true;
       await loop;
+      await Promise.all(races);
     },
   };
 }
