@@ -16,7 +16,12 @@ beforeAll(async () => {
   const codes = loadWorld()
     .people.map((p) => p.residentCode)
     .filter((c) => c !== template);
-  const own: Record<string, string> = { active: codes[0]!, second: codes[1]! };
+  const own: Record<string, string> = {
+    active: codes[0]!,
+    second: codes[1]!,
+    locksign: codes[2]!,
+    lockauth: codes[3]!,
+  };
   world.people = world.people.map((p) =>
     own[p.name.given] ? { ...p, residentCode: own[p.name.given]! } : p,
   );
@@ -80,5 +85,33 @@ describe("address or name change", () => {
     });
     expect(await status(serial)).toMatchObject({ status: "revoked", reason: "nameChange" });
     expect((await status(renamed.card!.authCert.serial)).status).toBe("good");
+  });
+
+  it("revokes it when a correction changes the birth date (birthDateChange) or the sex (sexChange)", async () => {
+    const corrected = holder("locksign");
+    const same = {
+      residentCode: corrected.residentCode,
+      addressLine: corrected.address.line,
+      name: { family: corrected.name.family, given: corrected.name.given },
+      birthDate: corrected.birthDate,
+      sex: corrected.sex,
+    };
+    t.idp.identityChanged(same);
+    expect((await status(corrected.card!.signCert!.serial)).status).toBe("good");
+    t.idp.identityChanged({ ...same, birthDate: "1980-05-06" });
+    expect(await status(corrected.card!.signCert!.serial)).toMatchObject({
+      status: "revoked",
+      reason: "birthDateChange",
+    });
+    const other = holder("lockauth");
+    t.idp.identityChanged({
+      residentCode: other.residentCode,
+      addressLine: other.address.line,
+      sex: other.sex === "male" ? "female" : "male",
+    });
+    expect(await status(other.card!.signCert!.serial)).toMatchObject({
+      status: "revoked",
+      reason: "sexChange",
+    });
   });
 });

@@ -35,8 +35,10 @@ import { applyReissues, signCertChange, terminalRoutes } from "./terminal.js";
 export interface IdentityChange {
   residentCode: string;
   addressLine: string;
-  /** The name in kanji (the 署名用電子証明書 carries it). */
+  /** The name in kanji (the 署名用電子証明書 carries it, as it does the birth date and sex). */
   name?: { family: string; given: string };
+  birthDate?: string;
+  sex?: "male" | "female";
 }
 
 export interface CardIdpOptions {
@@ -57,9 +59,10 @@ export interface CardIdp {
   url: string;
   /**
    * The 住基ネット stand-in heard of a person's identity information (an identity update): as
-   * J-LIS does, the JPKI CA revokes a valid 署名用電子証明書 whose address or name is no longer the
-   * person's (reason addressChange or nameChange). A certificate already carrying the new address
-   * and name (issued at the counter before the update arrived) is kept.
+   * J-LIS does, the JPKI CA revokes a valid 署名用電子証明書 whose address, name, birth date or sex
+   * is no longer the person's (addressChange, nameChange, birthDateChange, sexChange). A
+   * certificate already carrying the new address and name (issued at the counter before the update
+   * arrived) is kept.
    */
   identityChanged(change: IdentityChange): void;
   close(): Promise<void>;
@@ -257,15 +260,15 @@ export async function startCardIdp(opts: CardIdpOptions): Promise<CardIdp> {
   });
   return {
     url: publicUrl,
-    identityChanged({ residentCode, addressLine, name }) {
+    identityChanged({ residentCode, ...seen }) {
       for (const holder of holders) {
         const sign = holder.card.signCert;
         if (holder.person.residentCode !== residentCode || !sign) continue;
-        const reason = signCertChange(holder, { addressLine, ...(name ? { name } : {}) });
+        const reason = signCertChange(holder, seen);
         if (!reason) continue;
         if (signCertStatus(holder, state.state, tokyoDate(now())) !== "valid") continue;
         state.revoke(sign.serial, reason, now());
-        logger.info({ kind: "sign", reason }, "signing certificate revoked on a change of address or name");
+        logger.info({ kind: "sign", reason }, "signing certificate revoked on a change of the 基本4情報");
       }
     },
     close: () =>

@@ -15,6 +15,8 @@ import type { StateStore } from "./state.js";
 export const revocationReasons = [
   "addressChange",
   "nameChange",
+  "birthDateChange",
+  "sexChange",
   "death",
   "moveAbroad",
   "keyCompromise",

@@ -109,21 +109,25 @@ function install(
 }
 
 /**
- * What a holder's valid 署名用電子証明書 no longer matches (J-LIS revokes it when the address or the
- * name written into it changes): the revocation reason, or undefined when both still match. The
- * holder carries the certificate's current address and name (install() applies a reissue).
+ * What a holder's valid 署名用電子証明書 no longer matches: J-LIS revokes it when any of the
+ * 基本4情報 written into it changes (address, name, birth date, sex). Returns the revocation
+ * reason, or undefined when everything given still matches. The holder carries the certificate's
+ * current address and name (install() applies a reissue).
  */
 export function signCertChange(
   holder: Holder,
-  now: { addressLine: string; name?: { family: string; given: string } },
-): "addressChange" | "nameChange" | undefined {
-  if (normalizeAddress(now.addressLine) !== normalizeAddress(holder.person.address.line))
-    return "addressChange";
-  if (
-    now.name &&
-    (now.name.family !== holder.person.name.family || now.name.given !== holder.person.name.given)
-  )
-    return "nameChange";
+  now: {
+    addressLine: string;
+    name?: { family: string; given: string };
+    birthDate?: string;
+    sex?: "male" | "female";
+  },
+): "addressChange" | "nameChange" | "birthDateChange" | "sexChange" | undefined {
+  const p = holder.person;
+  if (normalizeAddress(now.addressLine) !== normalizeAddress(p.address.line)) return "addressChange";
+  if (now.name && (now.name.family !== p.name.family || now.name.given !== p.name.given)) return "nameChange";
+  if (now.birthDate && now.birthDate !== p.birthDate) return "birthDateChange";
+  if (now.sex && now.sex !== p.sex) return "sexChange";
   return undefined;
 }
 

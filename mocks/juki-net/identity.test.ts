@@ -45,6 +45,8 @@ const heard: {
   reason: string;
   addressLine: string;
   name: { family: string; given: string };
+  birthDate: string;
+  sex: "male" | "female";
 }[] = [];
 
 beforeAll(() => {
@@ -113,6 +115,8 @@ describe("identity updates", () => {
         reason: "relocation",
         addressLine: `${local.address.line}別館`,
         name: { family: local.name.family, given: local.name.given },
+        birthDate: local.birthDate,
+        sex: local.sex,
       },
     ]);
     expect(system.state.history(local.residentCode)).toHaveLength(length);

@@ -54,6 +54,8 @@ export interface JukiNetOptions {
     reason: string;
     addressLine: string;
     name: { family: string; given: string };
+    birthDate: string;
+    sex: "male" | "female";
   }) => void;
 }
 
@@ -406,6 +408,8 @@ export function jukiNet(world: World, opts: JukiNetOptions): JukiNetSystem {
           reason: u.reason,
           addressLine: u.identity.address.line,
           name: { family: u.identity.name.family, given: u.identity.name.given },
+          birthDate: u.identity.birthDate,
+          sex: u.identity.sex,
         });
       } catch (err) {
         logger.warn({ err: (err as Error).message }, "identity update listener failed");
