@@ -29,6 +29,10 @@ export interface Move {
   cancelAfterMs?: number;
   /** Cancelled just as the counter completes it: 完了 or 取消済み, whichever won (scenario.ts). */
   raced?: boolean;
+  /** Days from today to the planned move (default 5; an unvisited one is in the past). */
+  plannedInDays?: number;
+  /** Nobody comes to the counter: the reservation expires (expected: expired). */
+  unvisited?: boolean;
 }
 
 export interface Row {
@@ -491,6 +495,53 @@ export async function countRun(lab: Lab, allMoves: Move[]): Promise<Report> {
     if (dup > 0) problems.push(`${dup} extra 転居 change(s)`);
     if (made !== people.length)
       problems.push(`${people.length - made} person(s) whose 転居 was not recorded`);
+  }
+
+  // Expiry (both municipalities hosted): nobody came, the sweep closed the reservation as 期限切れ
+  // and the origin's case too, the 転出 stays scheduled (decision 009), nobody was registered at
+  // the destination; the portal said 期限切れ once (the history row above counts repeats).
+  const expired = moves.filter((m) => m.expected === "expired");
+  if (expired.length > 0) {
+    let made = 0;
+    for (const m of expired) {
+      const resv = await a
+        .selectFrom("register.reservation")
+        .select("status")
+        .where("application_id", "=", m.applicationId)
+        .execute();
+      const cases = await a
+        .selectFrom("register.move_case")
+        .select(["lg_code", "status"])
+        .where("application_id", "=", m.applicationId)
+        .execute();
+      const records = await sql<{ lg_code: string; status: string }>`
+        select lg_code, status from register.resident
+        where resident_code = any(${m.people.map((p) => p.residentCode)})`.execute(a);
+      const failed = [
+        resv.length === 1 && resv[0]!.status === "expired"
+          ? ""
+          : `reservations ${resv.map((r: { status: string }) => r.status).join(", ") || "none"}`,
+        cases.length === 1 && cases[0]!.status === "expired"
+          ? ""
+          : `move cases ${cases.map((c: { status: string }) => c.status).join(", ") || "none"}`,
+        records.rows.length === m.people.length &&
+        records.rows.every((r) => r.lg_code === m.origin && r.status === "moveOutScheduled")
+          ? ""
+          : "records not (only) 転出予定 at the origin",
+      ].filter(Boolean);
+      if (failed.length === 0) made++;
+      else problems.push(`expired application ${m.applicationId}: ${failed.join("; ")}`);
+    }
+    rows.push({
+      what: "期限切れ → reservation and case closed, 転出 kept",
+      sent: expired.length,
+      delivered: made,
+      duplicated: 0,
+      lost: expired.length - made,
+      outOfOrder: 0,
+    });
+    if (made !== expired.length)
+      problems.push(`${expired.length - made} expired application(s) not closed as expected`);
   }
 
   // Cancellations (both municipalities hosted): the origin cancelled each person's scheduled 転出

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokyoToday } from "../../jobs/juki-net/context.js";
 import { loadWorld } from "../../lib/world.js";
-import { countRun, formatReport, type Move } from "./counts.js";
-import { chaos, type Lab, startLab } from "./harness.js";
-import { planMoves, playCounter, settle, submitAll, withCancellations } from "./scenario.js";
+import { formatReport } from "./counts.js";
+import { type Lab, startLab } from "./harness.js";
+import { runWholeStory, WHOLE_STORY_HOUSEHOLDS } from "./scenario.js";
 import { syntheticWorld } from "./world.js";
 
 /**
@@ -12,20 +12,18 @@ import { syntheticWorld } from "./world.js";
  * the 転居予約), the reservation, the counter's 特例転入 or 転居 (played by the test while residents
  * arrive), the 転入通知 and the 転出確定 at the origin, to 完了 in the portal. Four residents press
  * 「取り消す」 instead, from at once after filing to ten seconds later, and their moves are undone on
- * both sides; two more press it just as the clerk completes their move (either wins, never both).
+ * both sides; two more press it just as the clerk completes their move (either wins, never both);
+ * two never come to the counter, and the expiry sweep (run for a day 26 days ahead) closes theirs.
  * All this while worker processes are SIGKILLed, Redis is restarted, PostgreSQL is stopped for five
  * seconds and the network fails 30% of calls.
  */
 const log = (line: string) => console.info(line);
-const SUMIDA = "131075";
-const TAITO = "131067";
-const KOTO = "131083";
 
 let lab: Lab;
 
 beforeAll(async () => {
   const world = syntheticWorld(loadWorld(), {
-    households: { [SUMIDA]: 14, [TAITO]: 8, [KOTO]: 4 },
+    households: WHOLE_STORY_HOUSEHOLDS,
     seed: 37,
     today: tokyoToday(),
   });
@@ -37,27 +35,8 @@ afterAll(async () => {
 }, 120_000);
 
 describe("pipeline under faults (Redis queue), through completion", () => {
-  it("every move reaches 完了 on both sides (or is cancelled on both sides), each message with one effect, each person's updates in order", async () => {
-    const planned = withCancellations(
-      planMoves(
-        lab.world,
-        [
-          { from: SUMIDA, to: TAITO, count: 9 },
-          { from: TAITO, to: SUMIDA, count: 6 },
-          { from: KOTO, to: SUMIDA, count: 4 },
-          { from: SUMIDA, to: KOTO, count: 3 },
-          { from: SUMIDA, to: SUMIDA, count: 2 },
-          { from: TAITO, to: TAITO, count: 2 },
-        ],
-        { completion: true },
-      ),
-      4,
-      10_000,
-      { racingTheCounter: 2 },
-    );
-    const moves: Move[] = [];
-    const counter = playCounter(lab, moves, log);
-    const faults = chaos(
+  it("every move reaches its final state on both sides (完了, 取消済み or 期限切れ), each message with one effect, each person's updates in order", async () => {
+    const { settled, report, refusals } = await runWholeStory(
       lab,
       {
         durationMs: 45_000,
@@ -69,14 +48,9 @@ describe("pipeline under faults (Redis queue), through completion", () => {
       },
       log,
     );
-    await submitAll(lab, planned, 25_000, moves);
-    await faults;
-    const settled = await settle(lab, moves, 120_000, log);
-    await counter.stop();
-    const report = await countRun(lab, moves);
     log(formatReport("whole story under faults (Redis queue)", report, lab));
     for (const e of lab.counters.unexpectedExits) log(`unexpected exit of worker ${e.index}:\n${e.tail}`);
-    expect(counter.refusals).toEqual([]);
+    expect(refusals).toEqual([]);
     expect(report.problems).toEqual([]);
     expect(settled).toBe(true);
     expect(lab.counters.kills).toBeGreaterThan(0);

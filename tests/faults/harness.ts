@@ -110,7 +110,12 @@ export interface Lab {
   /** The lab's server processes, for CPU accounting (PostgreSQL: the postmaster, whose backends are its children). */
   serverPids(): { postgres?: number; redis?: number; workers: number[] };
   /** Files as the portal does: a 転出届 + 転入予約 (default), or a 転居予約 inside the filer's municipality. */
-  submit(people: WorldPerson[], destinationLgCode: string, kind?: "moveOut" | "relocation"): Promise<string>;
+  submit(
+    people: WorldPerson[],
+    destinationLgCode: string,
+    kind?: "moveOut" | "relocation",
+    opts?: { plannedInDays?: number },
+  ): Promise<string>;
   /** The resident's 「取り消す」, through the portal's own cancelApplication; retried while PostgreSQL is down. */
   cancel(applicationId: string): Promise<CancelResult>;
   close(): Promise<void>;
@@ -467,12 +472,13 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         counters.kills++;
         w.child.kill("SIGKILL");
       },
-      async submit(people, destinationLgCode, kind = "moveOut") {
+      async submit(people, destinationLgCode, kind = "moveOut", filing = {}) {
         const d = municipality(opts.world, destinationLgCode);
         const doc = {
           ...applicationFor(people, {
             destination: { lgCode: d.lgCode, name: d.name, town: d.towns[0]?.name ?? "本町" },
             today,
+            ...(filing.plannedInDays !== undefined ? { plannedInDays: filing.plannedInDays } : {}),
           }),
           kind,
         };

@@ -1,12 +1,14 @@
 import { sql } from "kysely";
 import { completeRelocation, completeSpecialMoveIn } from "../../backoffice/pipeline/completion.js";
+import { sweepExpired } from "../../backoffice/pipeline/expiry.js";
 import type { Actor } from "../../backoffice/register/authorization.js";
 import { RegisterValidationError } from "../../backoffice/register/errors.js";
+import { addDays } from "../../backoffice/register/time-rules.js";
 import { processors } from "../../jobs/processors/index.js";
 import { type ApplicationStatus, queues } from "../../jobs/queues.js";
 import type { World, WorldPerson } from "../../lib/world.js";
-import type { Move, MoveKind } from "./counts.js";
-import { type Lab, sleep } from "./harness.js";
+import { countRun, type Move, type MoveKind, type Report } from "./counts.js";
+import { type ChaosPlan, chaos, type Lab, sleep } from "./harness.js";
 import { syntheticHouseholds } from "./world.js";
 
 /** Who moves where in a run: `count` households of `from`, each to `to`. */
@@ -30,6 +32,56 @@ export interface PlannedMove {
    * 009): the final status is 完了 or 取消済み, and the register agrees on both sides.
    */
   raced?: boolean;
+  /** Days from today to the planned move (default 5). */
+  plannedInDays?: number;
+  /** Nobody comes to the counter: the reservation expires (expected: expired). */
+  unvisited?: boolean;
+}
+
+/** The day the expiry sweep is run for (see withExpiries): 26 days from today. */
+export const EXPIRY_SWEEP_IN_DAYS = 26;
+
+/**
+ * Marks `count` of the moves between two hosted municipalities (not cancelled ones) as never
+ * visited, with their planned move 5 days ago (inside the online window), so that a sweep run for
+ * EXPIRY_SWEEP_IN_DAYS from today finds their 転入予約 past its 30 days and nothing else: the other
+ * moves are planned 5 days ahead, and the 転居 are moved to 13 days ahead (their 14 days).
+ */
+export function withExpiries(planned: PlannedMove[], count: number): PlannedMove[] {
+  const candidates = planned.filter(
+    (p) => p.kind === "hosted" && p.expected === "completed" && !p.raced && p.cancelAfterMs === undefined,
+  );
+  if (candidates.length < count) throw new Error(`${count} expiries asked, ${candidates.length} candidates`);
+  const step = Math.max(1, Math.floor(candidates.length / count));
+  const chosen = new Set(Array.from({ length: count }, (_, i) => candidates[i * step]!));
+  return planned.map((p) =>
+    chosen.has(p)
+      ? { ...p, expected: "expired", unvisited: true, plannedInDays: -5 }
+      : p.kind === "relocation"
+        ? { ...p, plannedInDays: 13 }
+        : p,
+  );
+}
+
+/**
+ * The clock's work, played by the test: the expiry sweep (`sweepExpired`) for
+ * EXPIRY_SWEEP_IN_DAYS from today, every 2 s while faults go on, as the worker's periodic task
+ * would on that day. Errors (PostgreSQL down) are ignored: the next run tries again.
+ */
+export function playTheClock(lab: Lab): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await sweepExpired(lab.db, addDays(lab.today, EXPIRY_SWEEP_IN_DAYS)).catch(() => undefined);
+      await sleep(2_000);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
 }
 
 /**
@@ -121,6 +173,7 @@ export async function submitAll(
       p.people,
       p.destination,
       p.kind === "relocation" ? "relocation" : "moveOut",
+      p.plannedInDays !== undefined ? { plannedInDays: p.plannedInDays } : {},
     );
     moves.push({ ...p, applicationId, submittedAt });
     if (p.cancelAfterMs !== undefined) {
@@ -251,7 +304,7 @@ export function playCounter(lab: Lab, moves: Move[], log: (line: string) => void
     while (!stopped) {
       for (const m of [...moves]) {
         if (stopped) break;
-        if (completedAt.has(m.applicationId) || m.cancelAfterMs !== undefined) continue;
+        if (completedAt.has(m.applicationId) || m.cancelAfterMs !== undefined || m.unvisited) continue;
         if (m.raced && racesStarted.has(m.applicationId)) continue;
         try {
           if (m.kind === "toStandIn") {
@@ -307,4 +360,56 @@ export function playCounter(lab: Lab, moves: Move[], log: (line: string) => void
       await Promise.all(races);
     },
   };
+}
+
+/** The hosted municipalities and the stand-in of the whole-story runs (the world file's). */
+const SUMIDA = "131075";
+const TAITO = "131067";
+const KOTO = "131083";
+
+/** Synthetic households per municipality the whole-story plan needs. */
+export const WHOLE_STORY_HOUSEHOLDS: Record<string, number> = { [SUMIDA]: 14, [TAITO]: 8, [KOTO]: 4 };
+
+/**
+ * The whole story (full-story.test.ts, postgres-queue.test.ts): 22 moves across 墨田区, 台東区 and
+ * the stand-in 江東区 and four 転居, all played through to the counter; of the moves between the
+ * hosted two, four are cancelled by their residents (from at once to 10 s after filing), two are
+ * cancelled just as the clerk completes them, and two are never visited and expire. Submitted over
+ * 25 s while `faults` run; then settled (120 s at most) and counted.
+ */
+export async function runWholeStory(
+  lab: Lab,
+  faults: ChaosPlan,
+  log: (line: string) => void,
+): Promise<{ settled: boolean; report: Report; refusals: string[] }> {
+  const planned = withExpiries(
+    withCancellations(
+      planMoves(
+        lab.world,
+        [
+          { from: SUMIDA, to: TAITO, count: 9 },
+          { from: TAITO, to: SUMIDA, count: 6 },
+          { from: KOTO, to: SUMIDA, count: 4 },
+          { from: SUMIDA, to: KOTO, count: 3 },
+          { from: SUMIDA, to: SUMIDA, count: 2 },
+          { from: TAITO, to: TAITO, count: 2 },
+        ],
+        { completion: true },
+      ),
+      4,
+      10_000,
+      { racingTheCounter: 2 },
+    ),
+    2,
+  );
+  const moves: Move[] = [];
+  const counter = playCounter(lab, moves, log);
+  const clock = playTheClock(lab);
+  const chaosDone = chaos(lab, faults, log);
+  await submitAll(lab, planned, 25_000, moves);
+  await chaosDone;
+  const settled = await settle(lab, moves, 120_000, log);
+  await counter.stop();
+  await clock.stop();
+  return { settled, report: await countRun(lab, moves), refusals: counter.refusals };
 }
