@@ -1,6 +1,4 @@
 import { randomUUID, verify as verifySignature, X509Certificate } from "node:crypto";
-import type { Transaction } from "kysely";
-import type { PortalDatabase } from "../../db/types/portal.js";
 import { enqueue } from "../../jobs/outbox.js";
 import type { Session } from "../auth/session.server.js";
 import type { PortalServices } from "../services.server.js";
@@ -14,7 +12,6 @@ import {
   lockApplication,
   markSubmitted,
   setSigning,
-  setStatus,
   upsertDraft,
 } from "./applications.queries.js";
 import { type ApplicationDocument, buildDocument, signingDescription } from "./document.js";
@@ -23,7 +20,6 @@ import { holidaysFrom, isNationalHoliday } from "./holidays.server.js";
 import { municipalityOfAddress } from "./municipalities.js";
 import { newReceiptNumber } from "./receipt-number.js";
 import type { ApplicationForm, ApplicationKind, RulesContext } from "./schema.js";
-import { canCancel, transition } from "./status.js";
 import { japanDate } from "./today.js";
 
 /**
@@ -239,29 +235,5 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
   return e?.code === "23505" && e.constraint === constraint;
 }
 
-export type CancelResult = { kind: "cancelled" } | { kind: "notCancellable" } | { kind: "notFound" };
-
-/** 「取り消す」: status and the cancellation job in one transaction, while not yet completed. */
-export async function cancelApplication(
-  services: PortalServices,
-  session: Session,
-  id: string,
-): Promise<CancelResult> {
-  return services.db.transaction().execute(async (trx: Transaction<PortalDatabase>) => {
-    const app = await lockApplication(trx, session.holderSub, id);
-    if (!app || app.status === "draft") return { kind: "notFound" } as const;
-    if (!canCancel(app.status)) return { kind: "notCancellable" } as const;
-    const now = services.now();
-    await setStatus(trx, app.id, transition(app.status, "cancelled", "resident"), null, now);
-    await addHistory(trx, { applicationId: app.id, status: "cancelled", actor: "resident", now });
-    await enqueue(trx, "portal", {
-      queue: "cancellation",
-      lgCode: app.originLgCode,
-      data: { applicationId: app.id },
-    });
-    services.logger.info({ applicationId: app.id }, "application cancelled by the resident");
-    return { kind: "cancelled" } as const;
-  });
-}
-
+export { type CancelResult, cancelApplication } from "./cancel.server.js";
 export type { ApplicationDocument };

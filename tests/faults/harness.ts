@@ -27,10 +27,8 @@ import { addressSystems } from "../../mocks/address-systems.js";
 import { type Served, serveJukiNet } from "../../mocks/juki-net/testing.js";
 import { type MockSystem, serve } from "../../mocks/kit.js";
 import { addHistory, markSubmitted, upsertDraft } from "../../portal/applications/applications.queries.js";
-import { type CancelResult, cancelApplication } from "../../portal/applications/applications.server.js";
+import { type CancelResult, cancelApplication } from "../../portal/applications/cancel.server.js";
 import { newReceiptNumber } from "../../portal/applications/receipt-number.js";
-import type { Session } from "../../portal/auth/session.server.js";
-import type { PortalServices } from "../../portal/services.server.js";
 import { createTestPki } from "../../portal/signing/test-pki.js";
 import { freePort } from "../support/free-port.js";
 import { type SpawnedRedis, spawnRedis } from "../support/redis-server.js";
@@ -521,8 +519,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       async cancel(applicationId) {
         // What the portal's action has: its database, a clock, a logger, and the holder's session
         // (submit files each application as holder-<id>).
-        const services = { db: portal, now: () => new Date(), logger: silent } as unknown as PortalServices;
-        const session = { holderSub: `holder-${applicationId}` } as unknown as Session;
+        const services = { db: portal, now: () => new Date(), logger: silent };
+        const session = { holderSub: `holder-${applicationId}` };
         return retrying(() => cancelApplication(services, session, applicationId), 120_000);
       },
       async close() {
