@@ -1,13 +1,8 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { loadWorld } from "../../lib/world.js";
-import {
-  type BrowserSystem,
-  expectAccessible,
-  expectHeading,
-  hasChromium,
-  useBrowserSystem,
-} from "./system.js";
+import { type BrowserSystem, expectAccessible, expectHeading, useBrowserSystem } from "./browser-suite.js";
+import { hasChromium } from "./system.js";
 
 /**
  * The back office in Chromium against the whole system as `npm start` runs it: staff login through

@@ -5,9 +5,9 @@ import {
   type BrowserSystem,
   expectAccessible,
   expectHeading as expectHeadingWithin,
-  hasChromium,
   useBrowserSystem,
-} from "./system.js";
+} from "./browser-suite.js";
+import { hasChromium } from "./system.js";
 
 /**
  * The counter change forms in Chromium against the system as `npm start` starts it (issue 6,

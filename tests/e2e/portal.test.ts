@@ -4,13 +4,8 @@ import { addDays, dayOfWeek } from "../../backoffice/register/time-rules.js";
 import { firstBusinessDayFrom } from "../../portal/applications/business-days.js";
 import { isNationalHoliday } from "../../portal/applications/holidays.server.js";
 import { japanDate } from "../../portal/applications/today.js";
-import {
-  type BrowserSystem,
-  expectAccessible,
-  expectHeading,
-  hasChromium,
-  useBrowserSystem,
-} from "./system.js";
+import { type BrowserSystem, expectAccessible, expectHeading, useBrowserSystem } from "./browser-suite.js";
+import { hasChromium } from "./system.js";
 
 /**
  * The resident's journeys through the portal and the card IdP stand-in, in Chromium, against the

@@ -9,13 +9,8 @@ import { loadWorld } from "../../lib/world.js";
 import { firstBusinessDayFrom } from "../../portal/applications/business-days.js";
 import { isNationalHoliday } from "../../portal/applications/holidays.server.js";
 import { japanDate } from "../../portal/applications/today.js";
-import {
-  type BrowserSystem,
-  expectAccessible,
-  expectHeading,
-  hasChromium,
-  useBrowserSystem,
-} from "./system.js";
+import { type BrowserSystem, expectAccessible, expectHeading, useBrowserSystem } from "./browser-suite.js";
+import { hasChromium } from "./system.js";
 
 /**
  * The whole story across both zones and two municipalities, in Chromium, against the system as
