@@ -3,7 +3,7 @@ import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadWorld, type World, type WorldPerson } from "../../lib/world.js";
 import { mswHandlers } from "../kit.js";
-import { type JukiNetSystem, jukiNet } from "./index.js";
+import { type AppliedIdentityUpdate, type JukiNetSystem, jukiNet } from "./index.js";
 import { Directory } from "./municipalities.js";
 import { CsClient, hosted, neighbour, peopleOf, tempDataDir, withClone } from "./testing.js";
 
@@ -40,14 +40,7 @@ let system: JukiNetSystem;
 let cs: CsClient;
 const server = setupServer();
 /** What the stand-in passed on to the other stand-ins (mocks/server.ts: J-LIS's JPKI). */
-const heard: {
-  residentCode: string;
-  reason: string;
-  addressLine: string;
-  name: { family: string; given: string };
-  birthDate: string;
-  sex: "male" | "female";
-}[] = [];
+const heard: AppliedIdentityUpdate[] = [];
 
 beforeAll(() => {
   data = tempDataDir();

@@ -47,16 +47,19 @@ export interface JukiNetOptions {
   stateDir?: string;
   /**
    * Called once per identity update applied (not for a repeated one), after it is recorded: how
-   * J-LIS hears of changes (the JPKI CA revokes 署名用電子証明書 on an address change).
+   * J-LIS hears of changes (the JPKI CA revokes 署名用電子証明書 when the 基本4情報 change).
    */
-  onIdentityUpdate?: (update: {
-    residentCode: string;
-    reason: string;
-    addressLine: string;
-    name: { family: string; given: string };
-    birthDate: string;
-    sex: "male" | "female";
-  }) => void;
+  onIdentityUpdate?: (update: AppliedIdentityUpdate) => void;
+}
+
+/** What the stand-in passes on of an applied identity update (the 基本4情報 and the reason). */
+export interface AppliedIdentityUpdate {
+  residentCode: string;
+  reason: string;
+  addressLine: string;
+  name: { family: string; given: string };
+  birthDate: string;
+  sex: "male" | "female";
 }
 
 export interface JukiNetSystem extends MockSystem {
