@@ -147,7 +147,7 @@ async function probeRedis(url: string): Promise<void> {
  */
 export const QUEUE_POOL_MAX = 16;
 
-async function createPostgresQueueBackend(config: { url: string; poolMax?: number }): Promise<QueueBackend> {
+async function createPostgresQueueBackend(config: { url: string }): Promise<QueueBackend> {
   const { Queue: PgQueue, Worker: PgWorker } = withBackend(createPostgresBackend);
   // BullMQ checks a given pool's schema under its default name "bullmq", which is also where
   // db/migrate.ts (QUEUE_SCHEMA) puts it.
@@ -157,9 +157,11 @@ async function createPostgresQueueBackend(config: { url: string; poolMax?: numbe
   const pool = new pg.Pool({
     connectionString: config.url,
     options: `-c search_path=${schema}`,
-    max: config.poolMax ?? QUEUE_POOL_MAX,
+    max: QUEUE_POOL_MAX,
     keepAlive: true,
   });
+  // An idle connection dropped (PostgreSQL restarting) is an expected event: the pool replaces it
+  // on the next query, and a query in flight fails and its job is retried.
   pool.on("error", () => {});
   const connection = pool;
   let listening = 0;
@@ -189,9 +191,9 @@ async function createPostgresQueueBackend(config: { url: string; poolMax?: numbe
     worker(name, processor, opts) {
       // Each worker holds a pooled connection for its LISTEN: leave room for the queries.
       listening++;
-      if (listening > (config.poolMax ?? QUEUE_POOL_MAX) - 4) {
+      if (listening > QUEUE_POOL_MAX - 4) {
         throw new Error(
-          `PostgreSQL queue backend: ${listening} workers leave too few of the pool's ${config.poolMax ?? QUEUE_POOL_MAX} connections for queries`,
+          `PostgreSQL queue backend: ${listening} workers leave too few of the pool's ${QUEUE_POOL_MAX} connections for queries`,
         );
       }
       const w = new PgWorker(name, processor, {
